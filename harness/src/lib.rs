@@ -1,0 +1,1 @@
+//! Harness library (placeholder).

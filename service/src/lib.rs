@@ -1,0 +1,1 @@
+//! The service under test (placeholder; filled by issue 3).
