@@ -1,1 +1,1 @@
-//! Harness library (placeholder).
+pub mod scenario;

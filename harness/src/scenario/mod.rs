@@ -1,0 +1,123 @@
+//! Scenario files: the typed model the runner replays.
+//!
+//! A scenario is parsed and validated completely before anything runs (see [`parse`]); the runner
+//! never sees TOML. The format is documented, with an example of every field, in
+//! `scenarios/README.md`.
+
+mod parse;
+mod template;
+
+use std::path::{Path, PathBuf};
+
+pub use parse::{ParseError, Position};
+pub use template::{Placeholder, Rendered, Template, TemplateError, TokenKind};
+
+/// One scenario file.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The file stem: `phantom-cookie` for `scenarios/phantom-cookie.toml`.
+    pub name: String,
+    pub path: PathBuf,
+    /// Why this scenario exists, in plain words.
+    pub story: String,
+    pub users: Vec<User>,
+    pub steps: Vec<Step>,
+}
+
+/// A user the scenario needs, created fresh through the auth server for every run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub name: String,
+    pub created_by: UserCreation,
+}
+
+/// How a user comes to exist: as a person would (sign-up) or as an operator would (admin API).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserCreation {
+    SignUp,
+    Admin,
+}
+
+/// One request and what must hold afterwards.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub name: String,
+    pub target: Target,
+    pub method: String,
+    pub path: Template,
+    /// In order, duplicates kept: exactly what goes on the wire.
+    pub headers: Vec<(String, Template)>,
+    pub body: Option<Body>,
+    /// Name → dotted JSON path in the response body.
+    pub captures: Vec<(String, String)>,
+    pub expect: Expect,
+}
+
+/// Where a step's request goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A stage of the service under test, by name (`reference`, `cookie-first`, ...).
+    Stage(String),
+    /// The auth server's root.
+    Auth,
+    /// Any URL; `path` is appended.
+    Url(Template),
+}
+
+#[derive(Debug, Clone)]
+pub enum Body {
+    /// Sent byte for byte; no content type is added.
+    Raw(Template),
+    /// Sent as `application/json`; every string in it is a template.
+    Json(serde_json::Value),
+}
+
+/// What must hold after a step. Anything not stated is still caught by the snapshot.
+#[derive(Debug, Clone, Default)]
+pub struct Expect {
+    pub status: Option<u16>,
+    /// Lowercase header name → exact value (a template).
+    pub headers: Vec<(String, Template)>,
+    /// Dotted JSON path → exact JSON value (strings are templates).
+    pub json: Vec<(String, serde_json::Value)>,
+    pub body_contains: Vec<Template>,
+    /// A query run as superuser after the step → the single value it must return.
+    pub sql: Vec<(Template, serde_json::Value)>,
+}
+
+impl Scenario {
+    /// Reads and validates a scenario file. `stages` are the stage names a step may target.
+    pub fn load(path: impl AsRef<Path>, stages: &[&str]) -> Result<Scenario, ParseError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|error| ParseError::io(path, &error))?;
+        Scenario::parse(path, &text, stages)
+    }
+
+    /// Parses scenario text; `path` is used for the name and in errors.
+    pub fn parse(path: &Path, text: &str, stages: &[&str]) -> Result<Scenario, ParseError> {
+        parse::parse(path, text, stages)
+    }
+
+    /// Every stage this scenario sends a request to, in order of first use.
+    pub fn stages(&self) -> Vec<&str> {
+        let mut stages = Vec::new();
+        for step in &self.steps {
+            if let Target::Stage(stage) = &step.target {
+                if !stages.contains(&stage.as_str()) {
+                    stages.push(stage.as_str());
+                }
+            }
+        }
+        stages
+    }
+}
+
+/// The `*.toml` files of a directory, sorted by name.
+pub fn files_in(dir: impl AsRef<Path>) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+        .collect();
+    files.sort();
+    Ok(files)
+}

@@ -1,0 +1,420 @@
+//! TOML text → [`Scenario`], with the file, line and column of anything wrong.
+//!
+//! Parsing goes through serde into raw structs that keep spans, then a second pass checks what
+//! serde cannot: one target per step, known stages, declared users, captures defined before use.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{Body, Expect, Placeholder, Scenario, Step, Target, Template, User, UserCreation};
+
+/// A 1-based line and column in a scenario file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// A scenario that cannot run, and where it went wrong.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct ParseError {
+    pub path: PathBuf,
+    pub position: Option<Position>,
+    pub message: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(Position { line, column }) = self.position {
+            write!(f, ":{line}:{column}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl ParseError {
+    pub(super) fn io(path: &Path, error: &std::io::Error) -> ParseError {
+        ParseError {
+            path: path.to_owned(),
+            position: None,
+            message: format!("cannot read the scenario file: {error}"),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    story: String,
+    #[serde(default)]
+    users: Vec<Spanned<String>>,
+    #[serde(default)]
+    admin_users: Vec<Spanned<String>>,
+    #[serde(default, rename = "step")]
+    steps: Vec<Spanned<RawStep>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    name: String,
+    stage: Option<Spanned<String>>,
+    target: Option<Spanned<String>>,
+    url: Option<Spanned<String>>,
+    method: Spanned<String>,
+    #[serde(default)]
+    path: Option<Spanned<String>>,
+    headers: Option<Spanned<RawHeaders>>,
+    body: Option<Spanned<String>>,
+    json: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    capture: IndexMap<String, String>,
+    #[serde(default)]
+    expect: Option<Spanned<RawExpect>>,
+}
+
+/// A table for the common case, or `[name, value]` pairs when a header repeats.
+struct RawHeaders(Vec<(String, Spanned<String>)>);
+
+// By hand rather than `#[serde(untagged)]`: untagged enums buffer their input and lose the spans.
+impl<'de> Deserialize<'de> for RawHeaders {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct HeadersVisitor;
+        impl<'de> serde::de::Visitor<'de> for HeadersVisitor {
+            type Value = RawHeaders;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a table of headers or an array of [name, value] pairs")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<RawHeaders, A::Error> {
+                let mut headers = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    headers.push(entry);
+                }
+                Ok(RawHeaders(headers))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<RawHeaders, A::Error> {
+                let mut headers = Vec::new();
+                while let Some(pair) = seq.next_element()? {
+                    headers.push(pair);
+                }
+                Ok(RawHeaders(headers))
+            }
+        }
+        deserializer.deserialize_any(HeadersVisitor)
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawExpect {
+    status: Option<u16>,
+    #[serde(default)]
+    headers: IndexMap<String, Spanned<String>>,
+    #[serde(default)]
+    json: IndexMap<String, Spanned<toml::Value>>,
+    #[serde(default)]
+    body_contains: Vec<Spanned<String>>,
+    #[serde(default)]
+    sql: IndexMap<String, Spanned<toml::Value>>,
+}
+
+/// Turns byte offsets into positions and builds errors for one file.
+struct Source<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Source<'_> {
+    fn position(&self, offset: usize) -> Position {
+        let before = &self.text[..offset.min(self.text.len())];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |newline| newline + 1);
+        let column = before[line_start..].chars().count() + 1;
+        Position { line, column }
+    }
+
+    fn error(&self, span: Range<usize>, message: impl Into<String>) -> ParseError {
+        ParseError {
+            path: self.path.to_owned(),
+            position: Some(self.position(span.start)),
+            message: message.into(),
+        }
+    }
+
+    /// Parses a spanned string as a template; errors point inside the string.
+    fn template(&self, text: &Spanned<String>) -> Result<Template, ParseError> {
+        Template::parse(text.get_ref()).map_err(|error| {
+            // +1 skips the opening quote; exact for strings without escapes.
+            let offset = text.span().start + 1 + error.offset;
+            self.error(offset..offset, error.message)
+        })
+    }
+
+    /// Parses a template found somewhere inside the value at `span`; errors point at the value.
+    fn template_within(&self, text: &str, span: Range<usize>) -> Result<Template, ParseError> {
+        Template::parse(text).map_err(|error| self.error(span, error.message))
+    }
+}
+
+pub(super) fn parse(path: &Path, text: &str, stages: &[&str]) -> Result<Scenario, ParseError> {
+    let source = Source { path, text };
+    let raw: RawScenario = toml::from_str(text).map_err(|error| ParseError {
+        path: path.to_owned(),
+        position: error.span().map(|span| source.position(span.start)),
+        message: error.message().trim_end().to_owned(),
+    })?;
+
+    let users = users(&source, &raw)?;
+    let mut known = Known {
+        users: users.iter().map(|user| user.name.clone()).collect(),
+        captures: HashSet::new(),
+    };
+    let mut steps = Vec::with_capacity(raw.steps.len());
+    for raw_step in &raw.steps {
+        let step = step(&source, raw_step, stages)?;
+        known.check(&source, raw_step.span(), &step)?;
+        known.captures.extend(step.captures.iter().map(|(name, _)| name.clone()));
+        steps.push(step);
+    }
+    if steps.is_empty() {
+        return Err(ParseError {
+            path: path.to_owned(),
+            position: None,
+            message: "a scenario needs at least one `[[step]]`".into(),
+        });
+    }
+    Ok(Scenario {
+        name: path
+            .file_stem()
+            .map_or_else(String::new, |stem| stem.to_string_lossy().into_owned()),
+        path: path.to_owned(),
+        story: raw.story.trim().to_owned(),
+        users,
+        steps,
+    })
+}
+
+fn users(source: &Source, raw: &RawScenario) -> Result<Vec<User>, ParseError> {
+    let signed_up = raw.users.iter().map(|name| (name, UserCreation::SignUp));
+    let by_admin = raw.admin_users.iter().map(|name| (name, UserCreation::Admin));
+    let mut users: Vec<User> = Vec::new();
+    for (name, created_by) in signed_up.chain(by_admin) {
+        let valid = !name.get_ref().is_empty()
+            && name
+                .get_ref()
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !valid {
+            return Err(source.error(
+                name.span(),
+                format!("invalid user name `{}`: use letters, digits, `-` or `_`", name.get_ref()),
+            ));
+        }
+        if users.iter().any(|user| &user.name == name.get_ref()) {
+            return Err(source.error(name.span(), format!("user `{}` is declared twice", name.get_ref())));
+        }
+        users.push(User { name: name.get_ref().clone(), created_by });
+    }
+    Ok(users)
+}
+
+fn step(source: &Source, raw: &Spanned<RawStep>, stages: &[&str]) -> Result<Step, ParseError> {
+    let span = raw.span();
+    let raw = raw.get_ref();
+    let target = match (&raw.stage, &raw.target, &raw.url) {
+        (Some(stage), None, None) => {
+            if !stages.contains(&stage.get_ref().as_str()) {
+                return Err(source.error(
+                    stage.span(),
+                    format!("unknown stage `{}`: expected one of {}", stage.get_ref(), stages.join(", ")),
+                ));
+            }
+            Target::Stage(stage.get_ref().clone())
+        }
+        (None, Some(target), None) if target.get_ref() == "auth" => Target::Auth,
+        (None, Some(target), None) => {
+            return Err(source.error(
+                target.span(),
+                format!("unknown target `{}`: expected `auth` (or use `stage` or `url`)", target.get_ref()),
+            ));
+        }
+        (None, None, Some(url)) => Target::Url(source.template(url)?),
+        _ => {
+            return Err(source.error(
+                span,
+                format!("step `{}` needs exactly one of `stage`, `target` or `url`", raw.name),
+            ));
+        }
+    };
+
+    let method = raw.method.get_ref();
+    if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(source.error(
+            raw.method.span(),
+            format!("invalid method `{method}`: expected an uppercase HTTP method such as POST"),
+        ));
+    }
+    let path = match &raw.path {
+        Some(path) => source.template(path)?,
+        None if matches!(target, Target::Url(_)) => Template::parse("").expect("empty template"),
+        None => return Err(source.error(span, format!("step `{}` needs a `path`", raw.name))),
+    };
+
+    let headers = match &raw.headers {
+        None => Vec::new(),
+        Some(headers) => header_list(source, headers)?,
+    };
+    let body = match (&raw.body, &raw.json) {
+        (Some(_), Some(json)) => {
+            return Err(source.error(json.span(), "a step has either `body` or `json`, not both"));
+        }
+        (Some(body), None) => Some(Body::Raw(source.template(body)?)),
+        (None, Some(json)) => Some(Body::Json(json_value(source, json.get_ref(), json.span())?)),
+        (None, None) => None,
+    };
+    let captures = raw.capture.iter().map(|(name, field)| (name.clone(), field.clone())).collect();
+    let expect = match &raw.expect {
+        None => Expect::default(),
+        Some(expect) => self::expect(source, expect)?,
+    };
+    Ok(Step {
+        name: raw.name.clone(),
+        target,
+        method: method.clone(),
+        path,
+        headers,
+        body,
+        captures,
+        expect,
+    })
+}
+
+fn header_list(source: &Source, headers: &Spanned<RawHeaders>) -> Result<Vec<(String, Template)>, ParseError> {
+    let RawHeaders(pairs) = headers.get_ref();
+    pairs
+        .iter()
+        .map(|(name, value)| Ok((name.clone(), source.template(value)?)))
+        .collect()
+}
+
+fn expect(source: &Source, raw: &Spanned<RawExpect>) -> Result<Expect, ParseError> {
+    let span = raw.span();
+    let raw = raw.get_ref();
+    let json_of = |value: &Spanned<toml::Value>| json_value(source, value.get_ref(), value.span());
+    Ok(Expect {
+        status: raw.status,
+        headers: raw
+            .headers
+            .iter()
+            .map(|(name, value)| Ok((name.to_ascii_lowercase(), source.template(value)?)))
+            .collect::<Result<_, ParseError>>()?,
+        json: raw
+            .json
+            .iter()
+            .map(|(path, value)| Ok((path.clone(), json_of(value)?)))
+            .collect::<Result<_, ParseError>>()?,
+        body_contains: raw.body_contains.iter().map(|text| source.template(text)).collect::<Result<_, _>>()?,
+        sql: raw
+            .sql
+            .iter()
+            .map(|(query, value)| Ok((source.template_within(query, span.clone())?, json_of(value)?)))
+            .collect::<Result<_, ParseError>>()?,
+    })
+}
+
+/// Converts TOML to JSON, checking the templates inside every string on the way.
+fn json_value(source: &Source, value: &toml::Value, span: Range<usize>) -> Result<serde_json::Value, ParseError> {
+    Ok(match value {
+        toml::Value::String(text) => {
+            source.template_within(text, span)?;
+            serde_json::Value::String(text.clone())
+        }
+        toml::Value::Integer(number) => serde_json::Value::from(*number),
+        toml::Value::Float(number) => serde_json::Value::from(*number),
+        toml::Value::Boolean(flag) => serde_json::Value::Bool(*flag),
+        toml::Value::Datetime(datetime) => serde_json::Value::String(datetime.to_string()),
+        toml::Value::Array(items) => serde_json::Value::Array(
+            items
+                .iter()
+                .map(|item| json_value(source, item, span.clone()))
+                .collect::<Result<_, _>>()?,
+        ),
+        toml::Value::Table(table) => serde_json::Value::Object(
+            table
+                .iter()
+                .map(|(key, item)| Ok((key.clone(), json_value(source, item, span.clone())?)))
+                .collect::<Result<_, ParseError>>()?,
+        ),
+    })
+}
+
+/// What a step may refer to: declared users, and captures of earlier steps.
+struct Known {
+    users: HashSet<String>,
+    captures: HashSet<String>,
+}
+
+impl Known {
+    fn check(&self, source: &Source, span: Range<usize>, step: &Step) -> Result<(), ParseError> {
+        let mut templates: Vec<&Template> = vec![&step.path];
+        if let Target::Url(url) = &step.target {
+            templates.push(url);
+        }
+        templates.extend(step.headers.iter().map(|(_, value)| value));
+        templates.extend(step.expect.headers.iter().map(|(_, value)| value));
+        templates.extend(step.expect.body_contains.iter());
+        templates.extend(step.expect.sql.iter().map(|(query, _)| query));
+        if let Some(Body::Raw(body)) = &step.body {
+            templates.push(body);
+        }
+        let mut json_strings = Vec::new();
+        if let Some(Body::Json(json)) = &step.body {
+            collect_strings(json, &mut json_strings);
+        }
+        let expected_values = step.expect.json.iter().map(|(_, value)| value);
+        for value in expected_values.chain(step.expect.sql.iter().map(|(_, value)| value)) {
+            collect_strings(value, &mut json_strings);
+        }
+        let parsed: Vec<Template> = json_strings
+            .iter()
+            .map(|text| Template::parse(text).expect("checked while parsing"))
+            .collect();
+        templates.extend(parsed.iter());
+
+        for placeholder in templates.iter().flat_map(|template| template.placeholders()) {
+            let problem = match placeholder {
+                Placeholder::UserId(user)
+                | Placeholder::UserEmail(user)
+                | Placeholder::UserPassword(user)
+                | Placeholder::Token(user, _)
+                    if !self.users.contains(user) =>
+                {
+                    format!("step `{}` uses user `{user}`, who is not declared in `users` or `admin_users`", step.name)
+                }
+                Placeholder::Capture(name) if !self.captures.contains(name) => format!(
+                    "step `{}` uses `capture.{name}`, which no earlier step captures",
+                    step.name
+                ),
+                _ => continue,
+            };
+            return Err(source.error(span, problem));
+        }
+        Ok(())
+    }
+}
+
+fn collect_strings<'a>(value: &'a serde_json::Value, into: &mut Vec<&'a str>) {
+    match value {
+        serde_json::Value::String(text) => into.push(text),
+        serde_json::Value::Array(items) => items.iter().for_each(|item| collect_strings(item, into)),
+        serde_json::Value::Object(map) => map.values().for_each(|item| collect_strings(item, into)),
+        _ => {}
+    }
+}

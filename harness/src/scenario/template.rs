@@ -1,0 +1,292 @@
+//! `{{ ... }}` placeholders in scenario strings.
+//!
+//! Templates are parsed when the scenario loads, so an unknown user, token kind or capture is an
+//! error before any request is sent. Rendering yields two strings: what goes on the wire, and the
+//! same text with every secret or run-specific value replaced by its name, for snapshots.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A string with placeholders, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    parts: Vec<Part>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Text(String),
+    Value(Placeholder),
+}
+
+/// What a `{{ ... }}` names.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Placeholder {
+    /// `{{alice.id}}`
+    UserId(String),
+    /// `{{alice.email}}`
+    UserEmail(String),
+    /// `{{alice.password}}`
+    UserPassword(String),
+    /// `{{alice.token.expired}}`
+    Token(String, TokenKind),
+    /// `{{keys.anon}}`
+    AnonKey,
+    /// `{{keys.service_role}}`
+    ServiceRoleKey,
+    /// `{{capture.session}}`: a value an earlier step captured.
+    Capture(String),
+}
+
+/// The tokens a scenario can present for a user, each failing (or not) for one reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenKind {
+    /// The access token the auth server issued at sign-in.
+    Valid,
+    /// Same claims, signed correctly, `exp` in the past.
+    Expired,
+    /// Same claims signed with another project's secret.
+    WrongSecret,
+    /// Same claims, `alg: none`, no signature.
+    AlgNone,
+    /// The valid token with its payload changed and the signature kept.
+    Tampered,
+    /// Signed correctly, but without a `sub` claim.
+    NoSub,
+    /// The refresh token issued at sign-in.
+    Refresh,
+    /// The access token of a session that has since logged out.
+    LoggedOut,
+}
+
+impl TokenKind {
+    pub const ALL: [TokenKind; 8] = [
+        TokenKind::Valid,
+        TokenKind::Expired,
+        TokenKind::WrongSecret,
+        TokenKind::AlgNone,
+        TokenKind::Tampered,
+        TokenKind::NoSub,
+        TokenKind::Refresh,
+        TokenKind::LoggedOut,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TokenKind::Valid => "valid",
+            TokenKind::Expired => "expired",
+            TokenKind::WrongSecret => "wrong-secret",
+            TokenKind::AlgNone => "alg-none",
+            TokenKind::Tampered => "tampered",
+            TokenKind::NoSub => "no-sub",
+            TokenKind::Refresh => "refresh",
+            TokenKind::LoggedOut => "logged-out",
+        }
+    }
+}
+
+impl FromStr for TokenKind {
+    type Err = ();
+    fn from_str(name: &str) -> Result<Self, ()> {
+        TokenKind::ALL.into_iter().find(|kind| kind.name() == name).ok_or(())
+    }
+}
+
+impl fmt::Display for TokenKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl fmt::Display for Placeholder {
+    /// The redacted form shown in snapshots: the placeholder's own name.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Placeholder::UserId(user) => write!(f, "{user}.id"),
+            Placeholder::UserEmail(user) => write!(f, "{user}.email"),
+            Placeholder::UserPassword(user) => write!(f, "{user}.password"),
+            Placeholder::Token(user, kind) => write!(f, "{user}.token.{kind}"),
+            Placeholder::AnonKey => f.write_str("keys.anon"),
+            Placeholder::ServiceRoleKey => f.write_str("keys.service_role"),
+            Placeholder::Capture(name) => write!(f, "capture.{name}"),
+        }
+    }
+}
+
+/// Why a template did not parse; `offset` is a byte offset into the template text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct TemplateError {
+    pub offset: usize,
+    pub message: String,
+}
+
+impl Template {
+    /// Parses `text`; placeholders are checked for shape here, names against the scenario later.
+    pub fn parse(text: &str) -> Result<Template, TemplateError> {
+        let mut parts = Vec::new();
+        let mut rest = text;
+        let mut offset = 0;
+        while let Some(start) = rest.find("{{") {
+            if start > 0 {
+                parts.push(Part::Text(rest[..start].to_owned()));
+            }
+            let inner_start = start + 2;
+            let Some(len) = rest[inner_start..].find("}}") else {
+                return Err(TemplateError {
+                    offset: offset + start,
+                    message: "unclosed `{{`: expected `}}`".into(),
+                });
+            };
+            let expr = rest[inner_start..inner_start + len].trim();
+            let placeholder = parse_placeholder(expr).map_err(|message| TemplateError {
+                offset: offset + start,
+                message,
+            })?;
+            parts.push(Part::Value(placeholder));
+            let consumed = inner_start + len + 2;
+            offset += consumed;
+            rest = &rest[consumed..];
+        }
+        if !rest.is_empty() {
+            parts.push(Part::Text(rest.to_owned()));
+        }
+        Ok(Template { parts })
+    }
+
+    /// The placeholders in order of appearance.
+    pub fn placeholders(&self) -> impl Iterator<Item = &Placeholder> {
+        self.parts.iter().filter_map(|part| match part {
+            Part::Value(placeholder) => Some(placeholder),
+            Part::Text(_) => None,
+        })
+    }
+
+    /// Fills the placeholders: `actual` is sent, `redacted` has `[name]` for every value.
+    pub fn render<E>(
+        &self,
+        mut value_of: impl FnMut(&Placeholder) -> Result<String, E>,
+    ) -> Result<Rendered, E> {
+        let mut rendered = Rendered::default();
+        for part in &self.parts {
+            match part {
+                Part::Text(text) => {
+                    rendered.actual.push_str(text);
+                    rendered.redacted.push_str(text);
+                }
+                Part::Value(placeholder) => {
+                    rendered.actual.push_str(&value_of(placeholder)?);
+                    rendered.redacted.push_str(&format!("[{placeholder}]"));
+                }
+            }
+        }
+        Ok(rendered)
+    }
+}
+
+/// A rendered template: the real text and its snapshot-safe twin.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rendered {
+    pub actual: String,
+    pub redacted: String,
+}
+
+fn parse_placeholder(expr: &str) -> Result<Placeholder, String> {
+    let segments: Vec<&str> = expr.split('.').collect();
+    let unknown = || {
+        format!(
+            "unknown placeholder `{{{{{expr}}}}}`: expected USER.id, USER.email, USER.password, \
+             USER.token.KIND, keys.anon, keys.service_role or capture.NAME"
+        )
+    };
+    match segments.as_slice() {
+        ["keys", "anon"] => Ok(Placeholder::AnonKey),
+        ["keys", "service_role"] => Ok(Placeholder::ServiceRoleKey),
+        ["keys", _] => Err(unknown()),
+        ["capture", name] if is_name(name) => Ok(Placeholder::Capture((*name).to_owned())),
+        [user, "id"] if is_name(user) => Ok(Placeholder::UserId((*user).to_owned())),
+        [user, "email"] if is_name(user) => Ok(Placeholder::UserEmail((*user).to_owned())),
+        [user, "password"] if is_name(user) => Ok(Placeholder::UserPassword((*user).to_owned())),
+        [user, "token", kind] if is_name(user) => {
+            let kind = kind.parse().map_err(|()| {
+                let known: Vec<_> = TokenKind::ALL.iter().map(|k| k.name()).collect();
+                format!("unknown token kind `{kind}`: expected one of {}", known.join(", "))
+            })?;
+            Ok(Placeholder::Token((*user).to_owned(), kind))
+        }
+        _ => Err(unknown()),
+    }
+}
+
+fn is_name(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fill(template: &str) -> Rendered {
+        Template::parse(template)
+            .unwrap()
+            .render(|placeholder| {
+                Ok::<_, ()>(match placeholder {
+                    Placeholder::Token(user, kind) => format!("<{user}:{kind}>"),
+                    other => format!("<{other}>"),
+                })
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn renders_the_real_value_and_a_redacted_twin() {
+        let rendered = fill("Bearer {{alice.token.valid}}");
+        assert_eq!(rendered.actual, "Bearer <alice:valid>");
+        assert_eq!(rendered.redacted, "Bearer [alice.token.valid]");
+    }
+
+    #[test]
+    fn text_without_placeholders_is_kept_verbatim() {
+        let rendered = fill("sb-127-auth-token=base64-eyJicm9rZW4");
+        assert_eq!(rendered.actual, "sb-127-auth-token=base64-eyJicm9rZW4");
+        assert_eq!(rendered.redacted, rendered.actual);
+    }
+
+    #[test]
+    fn placeholders_tolerate_inner_spaces_and_repeat() {
+        let rendered = fill("{{ bob.id }}/{{bob.id}}{{keys.anon}}");
+        assert_eq!(rendered.redacted, "[bob.id]/[bob.id][keys.anon]");
+    }
+
+    #[test]
+    fn every_token_kind_round_trips_through_its_name() {
+        for kind in TokenKind::ALL {
+            assert_eq!(kind.name().parse::<TokenKind>(), Ok(kind));
+        }
+    }
+
+    #[test]
+    fn unknown_token_kind_names_the_known_ones() {
+        let error = Template::parse("x {{alice.token.forged}}").unwrap_err();
+        assert_eq!(error.offset, 2);
+        assert!(error.message.contains("unknown token kind `forged`"), "{error}");
+        assert!(error.message.contains("wrong-secret"), "{error}");
+    }
+
+    #[test]
+    fn unclosed_placeholder_is_an_error_at_its_start() {
+        let error = Template::parse("ab{{alice.id").unwrap_err();
+        assert_eq!(error.offset, 2);
+        assert!(error.message.contains("unclosed"));
+    }
+
+    #[test]
+    fn unknown_placeholder_shapes_are_rejected() {
+        for bad in ["{{alice}}", "{{keys.admin}}", "{{a.b.c.d}}", "{{}}", "{{capture.}}"] {
+            assert!(Template::parse(bad).is_err(), "{bad} should not parse");
+        }
+    }
+}
