@@ -1,1 +1,3 @@
 pub mod scenario;
+pub mod run;
+pub mod report;

@@ -112,6 +112,49 @@ impl Scenario {
     }
 }
 
+impl Step {
+    /// Every placeholder the step uses, in its request and in its expectations.
+    pub fn placeholders(&self) -> Vec<Placeholder> {
+        let mut templates: Vec<&Template> = vec![&self.path];
+        if let Target::Url(url) = &self.target {
+            templates.push(url);
+        }
+        templates.extend(self.headers.iter().map(|(_, value)| value));
+        if let Some(Body::Raw(body)) = &self.body {
+            templates.push(body);
+        }
+        templates.extend(self.expect.headers.iter().map(|(_, value)| value));
+        templates.extend(&self.expect.body_contains);
+        templates.extend(self.expect.sql.iter().map(|(query, _)| query));
+        let mut found: Vec<Placeholder> = templates.iter().flat_map(|template| template.placeholders().cloned()).collect();
+
+        // Strings inside JSON values are templates too.
+        let mut strings = Vec::new();
+        if let Some(Body::Json(json)) = &self.body {
+            collect_strings(json, &mut strings);
+        }
+        let expected_json = self.expect.json.iter().map(|(_, value)| value);
+        for value in expected_json.chain(self.expect.sql.iter().map(|(_, value)| value)) {
+            collect_strings(value, &mut strings);
+        }
+        for text in strings {
+            if let Ok(template) = Template::parse(text) {
+                found.extend(template.placeholders().cloned());
+            }
+        }
+        found
+    }
+}
+
+fn collect_strings<'a>(value: &'a serde_json::Value, into: &mut Vec<&'a str>) {
+    match value {
+        serde_json::Value::String(text) => into.push(text),
+        serde_json::Value::Array(items) => items.iter().for_each(|item| collect_strings(item, into)),
+        serde_json::Value::Object(map) => map.values().for_each(|item| collect_strings(item, into)),
+        _ => {}
+    }
+}
+
 /// The `*.toml` files of a directory, sorted by name.
 pub fn files_in(dir: impl AsRef<Path>) -> std::io::Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?

@@ -363,32 +363,7 @@ struct Known {
 
 impl Known {
     fn check(&self, source: &Source, span: Range<usize>, step: &Step) -> Result<(), ParseError> {
-        let mut templates: Vec<&Template> = vec![&step.path];
-        if let Target::Url(url) = &step.target {
-            templates.push(url);
-        }
-        templates.extend(step.headers.iter().map(|(_, value)| value));
-        templates.extend(step.expect.headers.iter().map(|(_, value)| value));
-        templates.extend(step.expect.body_contains.iter());
-        templates.extend(step.expect.sql.iter().map(|(query, _)| query));
-        if let Some(Body::Raw(body)) = &step.body {
-            templates.push(body);
-        }
-        let mut json_strings = Vec::new();
-        if let Some(Body::Json(json)) = &step.body {
-            collect_strings(json, &mut json_strings);
-        }
-        let expected_values = step.expect.json.iter().map(|(_, value)| value);
-        for value in expected_values.chain(step.expect.sql.iter().map(|(_, value)| value)) {
-            collect_strings(value, &mut json_strings);
-        }
-        let parsed: Vec<Template> = json_strings
-            .iter()
-            .map(|text| Template::parse(text).expect("checked while parsing"))
-            .collect();
-        templates.extend(parsed.iter());
-
-        for placeholder in templates.iter().flat_map(|template| template.placeholders()) {
+        for placeholder in &step.placeholders() {
             let problem = match placeholder {
                 Placeholder::UserId(user)
                 | Placeholder::UserEmail(user)
@@ -407,14 +382,5 @@ impl Known {
             return Err(source.error(span, problem));
         }
         Ok(())
-    }
-}
-
-fn collect_strings<'a>(value: &'a serde_json::Value, into: &mut Vec<&'a str>) {
-    match value {
-        serde_json::Value::String(text) => into.push(text),
-        serde_json::Value::Array(items) => items.iter().for_each(|item| collect_strings(item, into)),
-        serde_json::Value::Object(map) => map.values().for_each(|item| collect_strings(item, into)),
-        _ => {}
     }
 }

@@ -1,0 +1,148 @@
+//! Tokens that fail for one reason each, made from a real access token the auth server issued.
+//!
+//! Every kind starts from the valid token's own claims, so the only difference between a
+//! `valid` and an `expired` token is the expiry: a rejection then proves that one cause.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{EncodingKey, Header};
+use serde_json::{Map, Value};
+
+use crate::scenario::TokenKind;
+
+/// A secret no project of ours uses: tokens signed with it come from "another project".
+pub const OTHER_PROJECT_SECRET: &str = "another-projects-secret-that-is-at-least-32-chars";
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("the auth server's access token is not a JWT with a JSON payload: {0}")]
+    NotAJwt(String),
+    #[error("cannot sign a test token: {0}")]
+    Signing(#[from] jsonwebtoken::errors::Error),
+    #[error("token kind `{0}` is issued by the auth server, not minted")]
+    NotMinted(TokenKind),
+}
+
+/// Makes the minted kinds (`expired`, `wrong-secret`, `alg-none`, `tampered`, `no-sub`) from
+/// `valid`, an access token signed with `secret`. `now` is unix seconds.
+pub fn mint(kind: TokenKind, valid: &str, secret: &str, now: i64) -> Result<String, TokenError> {
+    let claims = claims_of(valid)?;
+    let hs256 = |claims: &Map<String, Value>, secret: &str| {
+        jsonwebtoken::encode(&Header::default(), claims, &EncodingKey::from_secret(secret.as_bytes()))
+    };
+    Ok(match kind {
+        TokenKind::Expired => {
+            let mut claims = claims;
+            claims.insert("iat".into(), Value::from(now - 7200));
+            claims.insert("exp".into(), Value::from(now - 3600));
+            hs256(&claims, secret)?
+        }
+        TokenKind::WrongSecret => hs256(&claims, OTHER_PROJECT_SECRET)?,
+        TokenKind::AlgNone => {
+            let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+            format!("{header}.{}.", encode_claims(&claims))
+        }
+        TokenKind::Tampered => {
+            // Claim a stronger role and keep the old signature: only signature checking notices.
+            let mut claims = claims;
+            claims.insert("role".into(), Value::from("service_role"));
+            let mut parts = valid.split('.');
+            let (header, _, signature) = (parts.next(), parts.next(), parts.next());
+            format!("{}.{}.{}", header.unwrap_or_default(), encode_claims(&claims), signature.unwrap_or_default())
+        }
+        TokenKind::NoSub => {
+            let mut claims = claims;
+            claims.remove("sub");
+            hs256(&claims, secret)?
+        }
+        TokenKind::Valid | TokenKind::Refresh | TokenKind::LoggedOut => return Err(TokenError::NotMinted(kind)),
+    })
+}
+
+/// The payload of a JWT, unverified.
+pub fn claims_of(token: &str) -> Result<Map<String, Value>, TokenError> {
+    let payload = token
+        .split('.')
+        .nth(1)
+        .ok_or_else(|| TokenError::NotAJwt("no payload segment".into()))?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .map_err(|error| TokenError::NotAJwt(error.to_string()))?;
+    serde_json::from_slice(&bytes).map_err(|error| TokenError::NotAJwt(error.to_string()))
+}
+
+fn encode_claims(claims: &Map<String, Value>) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).expect("a JSON map serialises"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, errors::ErrorKind};
+
+    const SECRET: &str = "super-secret-jwt-token-with-at-least-32-characters-long";
+    // Verification compares with the real clock, so the tests mint against it too.
+    fn now() -> i64 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    }
+
+    fn valid() -> String {
+        let claims = serde_json::json!({
+            "sub": "6f0b8a52-1d43-4c5e-9c49-3f0b0c9c1a10", "aud": "authenticated",
+            "exp": now() + 3600, "iat": now(), "role": "authenticated", "session_id": "s",
+        });
+        jsonwebtoken::encode(&Header::default(), &claims, &EncodingKey::from_secret(SECRET.as_bytes())).unwrap()
+    }
+
+    fn verify(token: &str, secret: &str) -> Result<Map<String, Value>, ErrorKind> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.validate_aud = false;
+        validation.required_spec_claims.clear();
+        validation.leeway = 0;
+        decode::<Map<String, Value>>(token, &DecodingKey::from_secret(secret.as_bytes()), &validation)
+            .map(|data| data.claims)
+            .map_err(|error| error.into_kind())
+    }
+
+    #[test]
+    fn each_minted_kind_fails_for_its_own_reason() {
+        let valid = valid();
+        let mint = |kind| mint(kind, &valid, SECRET, now()).unwrap();
+        assert!(verify(&valid, SECRET).is_ok(), "the baseline verifies");
+        assert_eq!(verify(&mint(TokenKind::Expired), SECRET), Err(ErrorKind::ExpiredSignature));
+        assert_eq!(verify(&mint(TokenKind::WrongSecret), SECRET), Err(ErrorKind::InvalidSignature));
+        assert_eq!(verify(&mint(TokenKind::Tampered), SECRET), Err(ErrorKind::InvalidSignature));
+        assert!(verify(&mint(TokenKind::WrongSecret), OTHER_PROJECT_SECRET).is_ok(), "signed, just elsewhere");
+        let no_sub = verify(&mint(TokenKind::NoSub), SECRET).expect("correctly signed");
+        assert!(!no_sub.contains_key("sub"));
+    }
+
+    #[test]
+    fn alg_none_has_an_empty_signature_and_the_same_claims() {
+        let valid = valid();
+        let token = mint(TokenKind::AlgNone, &valid, SECRET, now()).unwrap();
+        assert!(token.ends_with('.'));
+        let header = URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap();
+        assert_eq!(header, br#"{"alg":"none","typ":"JWT"}"#);
+        assert_eq!(claims_of(&token).unwrap(), claims_of(&valid).unwrap());
+    }
+
+    #[test]
+    fn expired_keeps_every_other_claim() {
+        let valid = valid();
+        let now = now();
+        let mut expired = claims_of(&mint(TokenKind::Expired, &valid, SECRET, now).unwrap()).unwrap();
+        let mut original = claims_of(&valid).unwrap();
+        assert_eq!(expired.remove("exp"), Some(Value::from(now - 3600)));
+        for claims in [&mut expired, &mut original] {
+            claims.remove("exp");
+            claims.remove("iat");
+        }
+        assert_eq!(expired, original);
+    }
+
+    #[test]
+    fn issued_kinds_are_not_minted() {
+        assert!(matches!(mint(TokenKind::Refresh, &valid(), SECRET, now()), Err(TokenError::NotMinted(_))));
+    }
+}
