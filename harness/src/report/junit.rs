@@ -1,0 +1,81 @@
+//! JUnit XML for CI: one test suite per scenario, one test case per step.
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+use super::ScenarioOutcome;
+use super::snapshot::Comparison;
+
+pub fn render(outcomes: &[ScenarioOutcome]) -> String {
+    let mut report = Report::new("harness");
+    for outcome in outcomes {
+        let mut suite = TestSuite::new(outcome.report.name.as_str());
+        if let Some(error) = &outcome.report.setup_error {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+            status.set_message(error.as_str());
+            suite.add_test_case(TestCase::new("setup", status));
+        }
+        for (index, step) in outcome.report.steps.iter().enumerate() {
+            let status = if step.failures.is_empty() {
+                TestCaseStatus::success()
+            } else {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                status.set_message(step.failures.join("; "));
+                status
+            };
+            let mut case = TestCase::new(format!("{}. {}", index + 1, step.name), status);
+            case.set_classname(outcome.report.name.as_str());
+            case.set_time(step.elapsed);
+            suite.add_test_case(case);
+        }
+        let snapshot_problem = match &outcome.snapshot {
+            Comparison::Matches => None,
+            Comparison::Missing => Some("no snapshot yet".to_owned()),
+            Comparison::Changed(diff) => Some(diff.clone()),
+        };
+        if let Some(description) = snapshot_problem {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status.set_message("the replay differs from the snapshot");
+            status.set_description(description);
+            let mut case = TestCase::new("snapshot", status);
+            case.set_classname(outcome.report.name.as_str());
+            suite.add_test_case(case);
+        }
+        report.add_test_suite(suite);
+    }
+    report.to_string().expect("JUnit XML serialises")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::{ScenarioReport, SentRequest, StepReport};
+    use std::time::Duration;
+
+    fn step(name: &str, failures: &[&str]) -> StepReport {
+        StepReport {
+            name: name.into(),
+            request: SentRequest { method: "POST".into(), url: "/".into(), headers: vec![], body: None },
+            response: Err("x".into()),
+            logs: vec![],
+            failures: failures.iter().map(|f| f.to_string()).collect(),
+            elapsed: Duration::from_millis(5),
+        }
+    }
+
+    #[test]
+    fn one_test_case_per_step_and_failures_carry_their_message() {
+        let outcome = ScenarioOutcome {
+            report: ScenarioReport {
+                name: "phantom-cookie".into(),
+                steps: vec![step("ok step", &[]), step("bad step", &["status: expected 401, got 500"])],
+                setup_error: None,
+                elapsed: Duration::from_millis(10),
+            },
+            snapshot: Comparison::Matches,
+        };
+        let xml = render(&[outcome]);
+        assert!(xml.contains(r#"<testsuite name="phantom-cookie" tests="2""#), "{xml}");
+        assert!(xml.contains(r#"name="2. bad step""#), "{xml}");
+        assert!(xml.contains(r#"<failure message="status: expected 401, got 500""#), "{xml}");
+    }
+}
