@@ -1,3 +1,4 @@
 pub mod scenario;
 pub mod run;
 pub mod report;
+pub mod logs;
