@@ -137,3 +137,10 @@ fn a_missing_file_is_reported_with_its_path() {
     let error = Scenario::load("scenarios/does-not-exist.toml", STAGES).unwrap_err();
     assert!(error.to_string().starts_with("scenarios/does-not-exist.toml: cannot read"), "{error}");
 }
+
+/// Every scenario the project ships parses: a broken file fails here, not in the middle of a run.
+#[rstest]
+fn shipped_scenarios_parse(#[files("../scenarios/*.toml")] path: std::path::PathBuf) {
+    let scenario = Scenario::load(&path, STAGES).unwrap_or_else(|error| panic!("{error}"));
+    assert!(!scenario.story.is_empty(), "{} has no story", path.display());
+}
