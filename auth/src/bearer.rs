@@ -43,8 +43,18 @@ mod tests {
     #[test]
     fn rejects_everything_else() {
         for value in [
-            "", "Bearer", "Bearer ", "Bearer  x", "Bearer x y", "Bearer x ", "Bearer\tx", "Basic x",
-            "Token x", "Bearerx", "xBearer x", "Bearer x\t",
+            "",
+            "Bearer",
+            "Bearer ",
+            "Bearer  x",
+            "Bearer x y",
+            "Bearer x ",
+            "Bearer\tx",
+            "Basic x",
+            "Token x",
+            "Bearerx",
+            "xBearer x",
+            "Bearer x\t",
         ] {
             assert_eq!(parse(value), None, "{value:?}");
         }

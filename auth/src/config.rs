@@ -12,7 +12,11 @@ pub enum ConfigError {
     #[error("required environment variable {0} is not set")]
     Missing(&'static str),
     #[error("environment variable {var} has invalid value {value:?}: {reason}")]
-    Invalid { var: &'static str, value: String, reason: String },
+    Invalid {
+        var: &'static str,
+        value: String,
+        reason: String,
+    },
 }
 
 /// Everything the server needs, with GoTrue's defaults applied.
@@ -72,7 +76,10 @@ impl Config {
         K: Into<String>,
         V: Into<String>,
     {
-        let env = Env(pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect());
+        let env = Env(pairs
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect());
 
         let driver = env.required("GOTRUE_DB_DRIVER", None)?;
         if driver != "postgres" && driver != "postgresql" {
@@ -130,14 +137,22 @@ impl Config {
             site_url,
             api_host: env.get("GOTRUE_API_HOST", None).unwrap_or_default(),
             api_port: env.parse("GOTRUE_API_PORT", Some("PORT"), 8081)?,
-            log_level: env.get("GOTRUE_LOG_LEVEL", None).unwrap_or_else(|| "info".into()),
-            log_format: env.get("GOTRUE_LOG_FORMAT", None).unwrap_or_else(|| "json".into()),
+            log_level: env
+                .get("GOTRUE_LOG_LEVEL", None)
+                .unwrap_or_else(|| "info".into()),
+            log_format: env
+                .get("GOTRUE_LOG_FORMAT", None)
+                .unwrap_or_else(|| "json".into()),
         })
     }
 
     /// `host:port` to bind; an empty host means every interface, as in Go.
     pub fn listen_address(&self) -> String {
-        let host = if self.api_host.is_empty() { "0.0.0.0" } else { &self.api_host };
+        let host = if self.api_host.is_empty() {
+            "0.0.0.0"
+        } else {
+            &self.api_host
+        };
         format!("{host}:{}", self.api_port)
     }
 }
@@ -155,18 +170,26 @@ impl Env {
         self.get(name, fallback).ok_or(ConfigError::Missing(name))
     }
 
-    fn parse<T>(&self, name: &'static str, fallback: Option<&str>, default: T) -> Result<T, ConfigError>
+    fn parse<T>(
+        &self,
+        name: &'static str,
+        fallback: Option<&str>,
+        default: T,
+    ) -> Result<T, ConfigError>
     where
         T: std::str::FromStr,
         T::Err: std::fmt::Display,
     {
         match self.get(name, fallback) {
             None => Ok(default),
-            Some(value) => value.trim().parse().map_err(|e: T::Err| ConfigError::Invalid {
-                var: name,
-                value,
-                reason: e.to_string(),
-            }),
+            Some(value) => value
+                .trim()
+                .parse()
+                .map_err(|e: T::Err| ConfigError::Invalid {
+                    var: name,
+                    value,
+                    reason: e.to_string(),
+                }),
         }
     }
 
@@ -222,7 +245,10 @@ mod tests {
 
     #[test]
     fn bare_names_are_fallbacks() {
-        let mut pairs: Vec<_> = base().into_iter().filter(|(k, _)| *k != "GOTRUE_DB_DATABASE_URL").collect();
+        let mut pairs: Vec<_> = base()
+            .into_iter()
+            .filter(|(k, _)| *k != "GOTRUE_DB_DATABASE_URL")
+            .collect();
         pairs.push(("DATABASE_URL", "postgres://fallback"));
         pairs.push(("PORT", "9999"));
         let c = Config::from_pairs(pairs).unwrap();
@@ -237,31 +263,54 @@ mod tests {
     fn prefixed_external_url_is_not_read() {
         let pairs: Vec<_> = base()
             .into_iter()
-            .map(|(k, v)| if k == "API_EXTERNAL_URL" { ("GOTRUE_API_EXTERNAL_URL", v) } else { (k, v) })
+            .map(|(k, v)| {
+                if k == "API_EXTERNAL_URL" {
+                    ("GOTRUE_API_EXTERNAL_URL", v)
+                } else {
+                    (k, v)
+                }
+            })
             .collect();
-        assert_eq!(Config::from_pairs(pairs).unwrap_err(), ConfigError::Missing("API_EXTERNAL_URL"));
+        assert_eq!(
+            Config::from_pairs(pairs).unwrap_err(),
+            ConfigError::Missing("API_EXTERNAL_URL")
+        );
     }
 
     #[test]
     fn errors_name_the_variable() {
-        let pairs: Vec<_> = base().into_iter().filter(|(k, _)| *k != "GOTRUE_JWT_SECRET").collect();
+        let pairs: Vec<_> = base()
+            .into_iter()
+            .filter(|(k, _)| *k != "GOTRUE_JWT_SECRET")
+            .collect();
         let err = Config::from_pairs(pairs).unwrap_err();
         assert!(err.to_string().contains("GOTRUE_JWT_SECRET"), "{err}");
 
         let err = with(&[("GOTRUE_JWT_EXP", "soon")]).unwrap_err();
         assert!(err.to_string().contains("GOTRUE_JWT_EXP"), "{err}");
         let err = with(&[("GOTRUE_MAILER_AUTOCONFIRM", "yes")]).unwrap_err();
-        assert!(err.to_string().contains("GOTRUE_MAILER_AUTOCONFIRM"), "{err}");
+        assert!(
+            err.to_string().contains("GOTRUE_MAILER_AUTOCONFIRM"),
+            "{err}"
+        );
         let err = with(&[("API_EXTERNAL_URL", "not a url")]).unwrap_err();
         assert!(err.to_string().contains("API_EXTERNAL_URL"), "{err}");
     }
 
     #[test]
     fn password_minimum_has_a_floor_and_flags_parse_like_go() {
-        let c = with(&[("GOTRUE_PASSWORD_MIN_LENGTH", "2"), ("GOTRUE_MAILER_AUTOCONFIRM", "t")]).unwrap();
+        let c = with(&[
+            ("GOTRUE_PASSWORD_MIN_LENGTH", "2"),
+            ("GOTRUE_MAILER_AUTOCONFIRM", "t"),
+        ])
+        .unwrap();
         assert_eq!(c.password_min_length, 6);
         assert!(c.mailer_autoconfirm);
-        let c = with(&[("GOTRUE_PASSWORD_MIN_LENGTH", "10"), ("GOTRUE_JWT_ADMIN_ROLES", "service_role")]).unwrap();
+        let c = with(&[
+            ("GOTRUE_PASSWORD_MIN_LENGTH", "10"),
+            ("GOTRUE_JWT_ADMIN_ROLES", "service_role"),
+        ])
+        .unwrap();
         assert_eq!(c.password_min_length, 10);
         assert_eq!(c.jwt_admin_roles, ["service_role"]);
     }

@@ -51,7 +51,10 @@ pub enum ApiError {
     #[error("A user with this email address has already been registered")]
     EmailExists,
     #[error("{message}")]
-    WeakPassword { message: String, reasons: Vec<&'static str> },
+    WeakPassword {
+        message: String,
+        reasons: Vec<&'static str>,
+    },
     #[error("New password should be different from the old password.")]
     SamePassword,
     /// 400 `validation_failed` with a request-specific message.
@@ -105,7 +108,9 @@ impl ApiError {
             BannedToken => (S::FORBIDDEN, "user_banned"),
             BannedLogin | RefreshUserBanned => (S::BAD_REQUEST, "user_banned"),
             NotAdmin => (S::FORBIDDEN, "not_admin"),
-            AudienceMismatch | Validation(_) | RefreshTokenMalformed => (S::BAD_REQUEST, "validation_failed"),
+            AudienceMismatch | Validation(_) | RefreshTokenMalformed => {
+                (S::BAD_REQUEST, "validation_failed")
+            }
             InvalidCredentials | UnsupportedGrantType => (S::BAD_REQUEST, "invalid_credentials"),
             EmailNotConfirmed => (S::BAD_REQUEST, "email_not_confirmed"),
             UserAlreadyExists => (S::UNPROCESSABLE_ENTITY, "user_already_exists"),
@@ -170,19 +175,29 @@ impl IntoResponse for ApiError {
             tracing::error!(error = ?self, "request failed");
         }
         let weak_password = match &self {
-            ApiError::WeakPassword { reasons, .. } => Some(WeakPasswordPayload { reasons: reasons.clone() }),
+            ApiError::WeakPassword { reasons, .. } => Some(WeakPasswordPayload {
+                reasons: reasons.clone(),
+            }),
             _ => None,
         };
         let body = DefaultBody {
             code: status.as_u16(),
             error_code: code,
             msg: &message,
-            error_id: status.is_server_error().then(|| uuid::Uuid::new_v4().to_string()),
+            error_id: status
+                .is_server_error()
+                .then(|| uuid::Uuid::new_v4().to_string()),
             weak_password: weak_password.as_ref(),
         };
         let mut response = (status, axum::Json(&body)).into_response();
-        response.headers_mut().insert("x-sb-error-code", HeaderValue::from_static(code));
-        response.extensions_mut().insert(ErrorDetails { code, message, weak_password });
+        response
+            .headers_mut()
+            .insert("x-sb-error-code", HeaderValue::from_static(code));
+        response.extensions_mut().insert(ErrorDetails {
+            code,
+            message,
+            weak_password,
+        });
         response
     }
 }
@@ -216,9 +231,10 @@ pub async fn api_version(request: Request, next: Next) -> Response {
             rebuilt.headers_mut().insert(name, value.clone());
         }
     }
-    rebuilt
-        .headers_mut()
-        .insert(API_VERSION_HEADER, HeaderValue::from_static(API_VERSION_2024_01_01));
+    rebuilt.headers_mut().insert(
+        API_VERSION_HEADER,
+        HeaderValue::from_static(API_VERSION_2024_01_01),
+    );
     rebuilt
 }
 
@@ -236,7 +252,10 @@ mod tests {
     use axum::routing::get;
     use tower::ServiceExt;
 
-    async fn render(err: fn() -> ApiError, version: Option<&str>) -> (StatusCode, axum::http::HeaderMap, String) {
+    async fn render(
+        err: fn() -> ApiError,
+        version: Option<&str>,
+    ) -> (StatusCode, axum::http::HeaderMap, String) {
         let app = axum::Router::new()
             .route("/", get(move || async move { err() }))
             .layer(axum::middleware::from_fn(api_version));
@@ -244,10 +263,17 @@ mod tests {
         if let Some(v) = version {
             req = req.header(API_VERSION_HEADER, v);
         }
-        let res = app.oneshot(req.body(axum::body::Body::empty()).unwrap()).await.unwrap();
+        let res = app
+            .oneshot(req.body(axum::body::Body::empty()).unwrap())
+            .await
+            .unwrap();
         let (parts, body) = res.into_parts();
         let body = to_bytes(body, usize::MAX).await.unwrap();
-        (parts.status, parts.headers, String::from_utf8(body.to_vec()).unwrap())
+        (
+            parts.status,
+            parts.headers,
+            String::from_utf8(body.to_vec()).unwrap(),
+        )
     }
 
     #[tokio::test]
@@ -266,7 +292,10 @@ mod tests {
     async fn versioned_shape_is_byte_exact_and_echoes_the_header() {
         let (status, headers, body) = render(|| ApiError::SubNotUuid, Some("2024-01-01")).await;
         assert_eq!(status, 400);
-        assert_eq!(body, r#"{"code":"bad_jwt","message":"invalid claim: sub claim must be a UUID"}"#);
+        assert_eq!(
+            body,
+            r#"{"code":"bad_jwt","message":"invalid claim: sub claim must be a UUID"}"#
+        );
         assert_eq!(headers[API_VERSION_HEADER], "2024-01-01");
         assert_eq!(headers["x-sb-error-code"], "bad_jwt");
     }
@@ -275,7 +304,10 @@ mod tests {
     async fn older_or_garbled_versions_keep_the_default_shape() {
         for v in ["2023-12-31", "yesterday", "2024-1-1"] {
             let (_, _, body) = render(|| ApiError::NotAdmin, Some(v)).await;
-            assert_eq!(body, r#"{"code":403,"error_code":"not_admin","msg":"User not allowed"}"#, "{v}");
+            assert_eq!(
+                body, r#"{"code":403,"error_code":"not_admin","msg":"User not allowed"}"#,
+                "{v}"
+            );
         }
     }
 
@@ -306,7 +338,10 @@ mod tests {
         assert_eq!(status, 500);
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(v["error_code"], "unexpected_failure");
-        assert!(v["error_id"].as_str().is_some_and(|id| id.len() == 36), "{body}");
+        assert!(
+            v["error_id"].as_str().is_some_and(|id| id.len() == 36),
+            "{body}"
+        );
         assert!(!body.contains("boom"), "internal detail leaked: {body}");
     }
 }

@@ -117,12 +117,15 @@ pub fn sign(claims: &AccessClaims, secret: &str) -> String {
 pub fn verify(token: &str, secret: &str, now: f64) -> Result<PresentedClaims, JwtError> {
     let parts: Vec<&str> = token.split('.').collect();
     let [header, payload, signature] = parts[..] else {
-        return Err(JwtError::Malformed("token contains an invalid number of segments".into()));
+        return Err(JwtError::Malformed(
+            "token contains an invalid number of segments".into(),
+        ));
     };
 
     let header_bytes = decode_segment(header, "could not base64 decode header")?;
-    let header_json: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&header_bytes)
-        .map_err(|e| JwtError::Malformed(format!("could not JSON decode header: {e}")))?;
+    let header_json: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&header_bytes)
+            .map_err(|e| JwtError::Malformed(format!("could not JSON decode header: {e}")))?;
     let payload_bytes = decode_segment(payload, "could not base64 decode claim")?;
     let claims: PresentedClaims = serde_json::from_slice(&payload_bytes)
         .map_err(|e| JwtError::Malformed(format!("could not JSON decode claim: {e}")))?;
@@ -130,14 +133,22 @@ pub fn verify(token: &str, secret: &str, now: f64) -> Result<PresentedClaims, Jw
 
     let alg = match header_json.get("alg") {
         Some(serde_json::Value::String(alg)) => alg.as_str(),
-        _ => return Err(JwtError::Unverifiable("signing method (alg) is unspecified".into())),
+        _ => {
+            return Err(JwtError::Unverifiable(
+                "signing method (alg) is unspecified".into(),
+            ));
+        }
     };
     if !KNOWN_ALGS.contains(&alg) {
-        return Err(JwtError::Unverifiable("signing method (alg) is unavailable".into()));
+        return Err(JwtError::Unverifiable(
+            "signing method (alg) is unavailable".into(),
+        ));
     }
     // With only a secret configured, HS256 is the one valid method.
     if alg != "HS256" {
-        return Err(JwtError::SignatureInvalid(format!("signing method {alg} is invalid")));
+        return Err(JwtError::SignatureInvalid(format!(
+            "signing method {alg} is invalid"
+        )));
     }
 
     let message = &token[..header.len() + 1 + payload.len()];
@@ -159,13 +170,18 @@ pub fn verify(token: &str, secret: &str, now: f64) -> Result<PresentedClaims, Jw
     if claims.nbf.is_some_and(|nbf| now < nbf) {
         problems.push("token is not valid yet");
     }
-    if problems.is_empty() { Ok(claims) } else { Err(JwtError::InvalidClaims(problems)) }
+    if problems.is_empty() {
+        Ok(claims)
+    } else {
+        Err(JwtError::InvalidClaims(problems))
+    }
 }
 
 fn decode_segment(segment: &str, what: &str) -> Result<Vec<u8>, JwtError> {
     RAW_URL.decode(segment).map_err(|e| {
         let at = match e {
-            base64::DecodeError::InvalidByte(at, _) | base64::DecodeError::InvalidLastSymbol(at, _) => at,
+            base64::DecodeError::InvalidByte(at, _)
+            | base64::DecodeError::InvalidLastSymbol(at, _) => at,
             _ => segment.len(),
         };
         JwtError::Malformed(format!("{what}: illegal base64 data at input byte {at}"))
@@ -192,7 +208,10 @@ mod tests {
             user_metadata: serde_json::json!({}),
             role: "authenticated".into(),
             aal: "aal1".into(),
-            amr: vec![Amr { method: "password".into(), timestamp: NOW as i64 }],
+            amr: vec![Amr {
+                method: "password".into(),
+                timestamp: NOW as i64,
+            }],
             session_id: "6f1c0d5e-0000-4000-8000-000000000002".into(),
             is_anonymous: false,
         }
@@ -201,7 +220,12 @@ mod tests {
     /// Builds a token from raw JSON parts, signed with `secret` under HS256.
     fn forge(header: &str, payload: &str, secret: &str) -> String {
         let msg = format!("{}.{}", RAW_URL.encode(header), RAW_URL.encode(payload));
-        let sig = jsonwebtoken::crypto::sign(msg.as_bytes(), &EncodingKey::from_secret(secret.as_bytes()), Algorithm::HS256).unwrap();
+        let sig = jsonwebtoken::crypto::sign(
+            msg.as_bytes(),
+            &EncodingKey::from_secret(secret.as_bytes()),
+            Algorithm::HS256,
+        )
+        .unwrap();
         format!("{msg}.{sig}")
     }
 
@@ -213,14 +237,39 @@ mod tests {
     fn header_and_claims_are_in_gotrue_order() {
         let token = sign(&claims(), SECRET);
         let parts: Vec<_> = token.split('.').collect();
-        assert_eq!(RAW_URL.decode(parts[0]).unwrap(), br#"{"alg":"HS256","typ":"JWT"}"#);
+        assert_eq!(
+            RAW_URL.decode(parts[0]).unwrap(),
+            br#"{"alg":"HS256","typ":"JWT"}"#
+        );
         let payload = String::from_utf8(RAW_URL.decode(parts[1]).unwrap()).unwrap();
-        let order = ["\"sub\"", "\"aud\"", "\"exp\"", "\"iat\"", "\"email\"", "\"phone\"", "\"app_metadata\"",
-            "\"user_metadata\"", "\"role\"", "\"aal\"", "\"amr\"", "\"session_id\"", "\"is_anonymous\""];
-        let positions: Vec<_> = order.iter().map(|k| payload.find(k).unwrap_or_else(|| panic!("{k} missing"))).collect();
+        let order = [
+            "\"sub\"",
+            "\"aud\"",
+            "\"exp\"",
+            "\"iat\"",
+            "\"email\"",
+            "\"phone\"",
+            "\"app_metadata\"",
+            "\"user_metadata\"",
+            "\"role\"",
+            "\"aal\"",
+            "\"amr\"",
+            "\"session_id\"",
+            "\"is_anonymous\"",
+        ];
+        let positions: Vec<_> = order
+            .iter()
+            .map(|k| payload.find(k).unwrap_or_else(|| panic!("{k} missing")))
+            .collect();
         assert!(positions.windows(2).all(|w| w[0] < w[1]), "{payload}");
-        assert!(!payload.contains("\"iss\""), "iss must be left out when unset: {payload}");
-        assert!(payload.contains(r#""aud":"authenticated""#), "aud must be a string: {payload}");
+        assert!(
+            !payload.contains("\"iss\""),
+            "iss must be left out when unset: {payload}"
+        );
+        assert!(
+            payload.contains(r#""aud":"authenticated""#),
+            "aud must be a string: {payload}"
+        );
     }
 
     #[test]
@@ -228,70 +277,141 @@ mod tests {
         let mut c = claims();
         c.iss = Some("http://127.0.0.1:54321/auth/v1".into());
         let token = sign(&c, SECRET);
-        let payload = String::from_utf8(RAW_URL.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap();
-        assert!(payload.starts_with(r#"{"iss":"http://127.0.0.1:54321/auth/v1","sub":"#), "{payload}");
+        let payload =
+            String::from_utf8(RAW_URL.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap();
+        assert!(
+            payload.starts_with(r#"{"iss":"http://127.0.0.1:54321/auth/v1","sub":"#),
+            "{payload}"
+        );
     }
 
     #[test]
     fn round_trip_verifies() {
         let verified = verify(&sign(&claims(), SECRET), SECRET, NOW).unwrap();
-        assert_eq!(verified.sub.as_deref(), Some("6f1c0d5e-0000-4000-8000-000000000001"));
+        assert_eq!(
+            verified.sub.as_deref(),
+            Some("6f1c0d5e-0000-4000-8000-000000000001")
+        );
         assert_eq!(verified.aud, Some(Audience::One("authenticated".into())));
         assert_eq!(verified.role.as_deref(), Some("authenticated"));
     }
 
     #[test]
     fn wrong_segment_count_is_malformed() {
-        assert_eq!(message("abc.def"), "token is malformed: token contains an invalid number of segments");
-        assert_eq!(message("a.b.c.d"), "token is malformed: token contains an invalid number of segments");
+        assert_eq!(
+            message("abc.def"),
+            "token is malformed: token contains an invalid number of segments"
+        );
+        assert_eq!(
+            message("a.b.c.d"),
+            "token is malformed: token contains an invalid number of segments"
+        );
     }
 
     #[test]
     fn wrong_secret_is_an_invalid_signature() {
         let token = sign(&claims(), "another-secret-another-secret-another");
-        assert_eq!(message(&token), "token signature is invalid: signature is invalid");
+        assert_eq!(
+            message(&token),
+            "token signature is invalid: signature is invalid"
+        );
     }
 
     #[test]
     fn expiry_is_checked_without_leeway() {
-        let at = |exp: f64| forge(r#"{"alg":"HS256","typ":"JWT"}"#, &format!(r#"{{"sub":"x","exp":{exp}}}"#), SECRET);
-        assert_eq!(message(&at(NOW)), "token has invalid claims: token is expired");
+        let at = |exp: f64| {
+            forge(
+                r#"{"alg":"HS256","typ":"JWT"}"#,
+                &format!(r#"{{"sub":"x","exp":{exp}}}"#),
+                SECRET,
+            )
+        };
+        assert_eq!(
+            message(&at(NOW)),
+            "token has invalid claims: token is expired"
+        );
         assert!(verify(&at(NOW + 1.0), SECRET, NOW).is_ok());
         // No exp at all is fine, as in golang-jwt.
-        assert!(verify(&forge(r#"{"alg":"HS256"}"#, r#"{"role":"anon"}"#, SECRET), SECRET, NOW).is_ok());
+        assert!(
+            verify(
+                &forge(r#"{"alg":"HS256"}"#, r#"{"role":"anon"}"#, SECRET),
+                SECRET,
+                NOW
+            )
+            .is_ok()
+        );
     }
 
     #[test]
     fn not_before_is_checked_when_present() {
-        let token = forge(r#"{"alg":"HS256"}"#, &format!(r#"{{"nbf":{}}}"#, NOW + 10.0), SECRET);
-        assert_eq!(message(&token), "token has invalid claims: token is not valid yet");
-        let both = forge(r#"{"alg":"HS256"}"#, &format!(r#"{{"exp":{},"nbf":{}}}"#, NOW - 1.0, NOW + 10.0), SECRET);
-        assert_eq!(message(&both), "token has invalid claims: token is expired: token is not valid yet");
+        let token = forge(
+            r#"{"alg":"HS256"}"#,
+            &format!(r#"{{"nbf":{}}}"#, NOW + 10.0),
+            SECRET,
+        );
+        assert_eq!(
+            message(&token),
+            "token has invalid claims: token is not valid yet"
+        );
+        let both = forge(
+            r#"{"alg":"HS256"}"#,
+            &format!(r#"{{"exp":{},"nbf":{}}}"#, NOW - 1.0, NOW + 10.0),
+            SECRET,
+        );
+        assert_eq!(
+            message(&both),
+            "token has invalid claims: token is expired: token is not valid yet"
+        );
     }
 
     #[test]
     fn other_algorithms_are_invalid_methods() {
         for alg in ["none", "HS512", "RS256", "ES256"] {
-            let token = forge(&format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#), r#"{"sub":"x"}"#, SECRET);
-            assert_eq!(message(&token), format!("token signature is invalid: signing method {alg} is invalid"));
+            let token = forge(
+                &format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#),
+                r#"{"sub":"x"}"#,
+                SECRET,
+            );
+            assert_eq!(
+                message(&token),
+                format!("token signature is invalid: signing method {alg} is invalid")
+            );
         }
         // alg none with an empty signature, as attackers send it.
-        let bare = format!("{}.{}.", RAW_URL.encode(r#"{"alg":"none"}"#), RAW_URL.encode(r#"{"sub":"x"}"#));
-        assert_eq!(message(&bare), "token signature is invalid: signing method none is invalid");
+        let bare = format!(
+            "{}.{}.",
+            RAW_URL.encode(r#"{"alg":"none"}"#),
+            RAW_URL.encode(r#"{"sub":"x"}"#)
+        );
+        assert_eq!(
+            message(&bare),
+            "token signature is invalid: signing method none is invalid"
+        );
     }
 
     #[test]
     fn unknown_or_missing_alg_is_unverifiable() {
         let unknown = forge(r#"{"alg":"XYZ"}"#, "{}", SECRET);
-        assert_eq!(message(&unknown), "token is unverifiable: signing method (alg) is unavailable");
+        assert_eq!(
+            message(&unknown),
+            "token is unverifiable: signing method (alg) is unavailable"
+        );
         let missing = forge(r#"{"typ":"JWT"}"#, "{}", SECRET);
-        assert_eq!(message(&missing), "token is unverifiable: signing method (alg) is unspecified");
+        assert_eq!(
+            message(&missing),
+            "token is unverifiable: signing method (alg) is unspecified"
+        );
     }
 
     #[test]
     fn undecodable_segments_are_malformed() {
-        assert_eq!(message("a*b.e30.e30"), "token is malformed: could not base64 decode header: illegal base64 data at input byte 1");
+        assert_eq!(
+            message("a*b.e30.e30"),
+            "token is malformed: could not base64 decode header: illegal base64 data at input byte 1"
+        );
         let bad_json = format!("{}.e30.sig", RAW_URL.encode("{nope"));
-        assert!(message(&bad_json).starts_with("token is malformed: could not JSON decode header: "));
+        assert!(
+            message(&bad_json).starts_with("token is malformed: could not JSON decode header: ")
+        );
     }
 }

@@ -40,7 +40,10 @@ pub fn main_from_env() -> ExitCode {
         }
     };
     telemetry::init(&config.log_level, &config.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             tracing::error!("cannot start the async runtime: {e}");

@@ -15,7 +15,10 @@ pub struct Migration {
 
 macro_rules! migration {
     ($version:literal, $file:literal) => {
-        Migration { version: $version, sql: include_str!(concat!("../migrations/", $file)) }
+        Migration {
+            version: $version,
+            sql: include_str!(concat!("../migrations/", $file)),
+        }
     };
 }
 
@@ -32,10 +35,15 @@ pub static MIGRATIONS: &[Migration] = &[
 pub enum MigrateError {
     #[error("cannot connect to the auth database: {0}")]
     Connect(#[source] sqlx::Error),
-    #[error("cannot prepare auth.schema_migrations (does schema auth exist and belong to this role?): {0}")]
+    #[error(
+        "cannot prepare auth.schema_migrations (does schema auth exist and belong to this role?): {0}"
+    )]
     Bookkeeping(#[source] sqlx::Error),
     #[error("auth migration {version} failed: {source}")]
-    Apply { version: &'static str, source: sqlx::Error },
+    Apply {
+        version: &'static str,
+        source: sqlx::Error,
+    },
 }
 
 /// Key for `pg_advisory_lock`; any constant shared by all servers works.
@@ -45,7 +53,9 @@ const LOCK_KEY: i64 = 0x676f_7472_7565;
 ///
 /// Connect as `supabase_auth_admin` (search_path `auth`); schema `auth` must already exist.
 pub async fn migrate(database_url: &str) -> Result<(), MigrateError> {
-    let mut conn = PgConnection::connect(database_url).await.map_err(MigrateError::Connect)?;
+    let mut conn = PgConnection::connect(database_url)
+        .await
+        .map_err(MigrateError::Connect)?;
     sqlx::query("select pg_advisory_lock($1)")
         .bind(LOCK_KEY)
         .execute(&mut conn)
@@ -53,12 +63,20 @@ pub async fn migrate(database_url: &str) -> Result<(), MigrateError> {
         .map_err(MigrateError::Bookkeeping)?;
     let result = apply_missing(&mut conn).await;
     // Closing the connection releases the lock even if this fails.
-    let _ = sqlx::query("select pg_advisory_unlock($1)").bind(LOCK_KEY).execute(&mut conn).await;
+    let _ = sqlx::query("select pg_advisory_unlock($1)")
+        .bind(LOCK_KEY)
+        .execute(&mut conn)
+        .await;
     let _ = conn.close().await;
     result
 }
 
 async fn apply_missing(conn: &mut PgConnection) -> Result<(), MigrateError> {
+    // "already exists, skipping" notices on every boot would only be noise.
+    sqlx::query("set client_min_messages = warning")
+        .execute(&mut *conn)
+        .await
+        .map_err(MigrateError::Bookkeeping)?;
     // pop's own bookkeeping table, same shape.
     sqlx::raw_sql(
         "create table if not exists auth.schema_migrations (version varchar(14) not null);
@@ -74,8 +92,14 @@ async fn apply_missing(conn: &mut PgConnection) -> Result<(), MigrateError> {
         .await
         .map_err(MigrateError::Bookkeeping)?;
 
-    for m in MIGRATIONS.iter().filter(|m| !applied.iter().any(|v| v == m.version)) {
-        let fail = |source| MigrateError::Apply { version: m.version, source };
+    for m in MIGRATIONS
+        .iter()
+        .filter(|m| !applied.iter().any(|v| v == m.version))
+    {
+        let fail = |source| MigrateError::Apply {
+            version: m.version,
+            source,
+        };
         let mut tx = conn.begin().await.map_err(fail)?;
         sqlx::raw_sql(m.sql).execute(&mut *tx).await.map_err(fail)?;
         sqlx::query("insert into auth.schema_migrations (version) values ($1)")
@@ -96,17 +120,31 @@ mod tests {
     #[test]
     fn versions_are_ordered_pop_sized_and_unique() {
         for pair in MIGRATIONS.windows(2) {
-            assert!(pair[0].version < pair[1].version, "{} before {}", pair[0].version, pair[1].version);
+            assert!(
+                pair[0].version < pair[1].version,
+                "{} before {}",
+                pair[0].version,
+                pair[1].version
+            );
         }
         for m in MIGRATIONS {
-            assert_eq!(m.version.len(), 14, "pop versions are varchar(14): {}", m.version);
+            assert_eq!(
+                m.version.len(),
+                14,
+                "pop versions are varchar(14): {}",
+                m.version
+            );
         }
     }
 
     #[test]
     fn schema_auth_is_never_created() {
         for m in MIGRATIONS {
-            assert!(!m.sql.to_lowercase().contains("create schema"), "{} creates a schema", m.version);
+            assert!(
+                !m.sql.to_lowercase().contains("create schema"),
+                "{} creates a schema",
+                m.version
+            );
         }
     }
 }

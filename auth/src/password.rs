@@ -12,7 +12,9 @@ const COST: u32 = 10;
 /// The 400 for over-long passwords, and the 422 weak_password for short ones.
 pub fn check_strength(password: &str, min_len: usize) -> Result<(), ApiError> {
     if password.len() > MAX_LEN {
-        return Err(ApiError::Validation(format!("Password cannot be longer than {MAX_LEN} characters")));
+        return Err(ApiError::Validation(format!(
+            "Password cannot be longer than {MAX_LEN} characters"
+        )));
     }
     if password.len() < min_len {
         return Err(ApiError::WeakPassword {
@@ -50,8 +52,13 @@ mod tests {
     fn strength_messages_are_gotrue_s() {
         let err = check_strength("12345", 6).unwrap_err();
         assert_eq!(err.to_string(), "Password should be at least 6 characters.");
-        assert!(matches!(err, ApiError::WeakPassword { ref reasons, .. } if reasons == &["length"]));
-        assert_eq!(check_strength(&"x".repeat(73), 6).unwrap_err().to_string(), "Password cannot be longer than 72 characters");
+        assert!(
+            matches!(err, ApiError::WeakPassword { ref reasons, .. } if reasons == &["length"])
+        );
+        assert_eq!(
+            check_strength(&"x".repeat(73), 6).unwrap_err().to_string(),
+            "Password cannot be longer than 72 characters"
+        );
         check_strength("123456", 6).unwrap();
         check_strength(&"x".repeat(72), 6).unwrap();
     }

@@ -23,14 +23,23 @@ const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz234567";
 /// A fresh random token: 12 characters of lowercase base32.
 pub fn generate() -> String {
     let mut rng = rand::thread_rng();
-    (0..TOKEN_LEN).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+    (0..TOKEN_LEN)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 /// GoTrue's shape check before any lookup. Longer values would be v2 tokens, which this server
 /// never issues, so they can only fail to parse.
 pub fn precheck(token: &str) -> Result<(), ApiError> {
-    let v1 = token.len() == TOKEN_LEN && token.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-    if v1 { Ok(()) } else { Err(ApiError::RefreshTokenMalformed) }
+    let v1 = token.len() == TOKEN_LEN
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if v1 {
+        Ok(())
+    } else {
+        Err(ApiError::RefreshTokenMalformed)
+    }
 }
 
 /// The outcome of a successful exchange.
@@ -52,7 +61,9 @@ pub async fn exchange(
     now: DateTime<Utc>,
 ) -> Result<Exchanged, ApiError> {
     precheck(token)?;
-    sqlx::query("set local lock_timeout = '5s'").execute(&mut *tx).await?;
+    sqlx::query("set local lock_timeout = '5s'")
+        .execute(&mut *tx)
+        .await?;
     let presented = refresh_tokens::find_for_update(tx, token)
         .await
         .map_err(lock_conflict)?
@@ -66,7 +77,9 @@ pub async fn exchange(
         return Err(ApiError::RefreshUserBanned);
     }
     let session = match presented.session_id {
-        Some(id) => sessions::find_for_update(tx, id).await.map_err(lock_conflict)?,
+        Some(id) => sessions::find_for_update(tx, id)
+            .await
+            .map_err(lock_conflict)?,
         None => None,
     }
     .ok_or(ApiError::RefreshTokenNotFound)?;
@@ -79,7 +92,11 @@ pub async fn exchange(
         if let Some(active) = active.filter(|a| a.parent.as_deref() == Some(token)) {
             // The client lost our last answer; hand the same active token back.
             sessions::touch(tx, session.id, now).await?;
-            return Ok(Exchanged { user, session_id: session.id, refresh_token: active.token });
+            return Ok(Exchanged {
+                user,
+                session_id: session.id,
+                refresh_token: active.token,
+            });
         }
         let reusable_until = presented.updated_at.unwrap_or(now)
             + chrono::Duration::seconds(config.refresh_token_reuse_interval);
@@ -94,12 +111,18 @@ pub async fn exchange(
     refresh_tokens::revoke(tx, presented.id, now).await?;
     let child = refresh_tokens::create(tx, user.id, session.id, Some(token), now).await?;
     sessions::touch(tx, session.id, now).await?;
-    Ok(Exchanged { user, session_id: session.id, refresh_token: child })
+    Ok(Exchanged {
+        user,
+        session_id: session.id,
+        refresh_token: child,
+    })
 }
 
 fn lock_conflict(e: sqlx::Error) -> ApiError {
     match &e {
-        sqlx::Error::Database(db) if db.code().as_deref() == Some(LOCK_NOT_AVAILABLE) => ApiError::RefreshConflict,
+        sqlx::Error::Database(db) if db.code().as_deref() == Some(LOCK_NOT_AVAILABLE) => {
+            ApiError::RefreshConflict
+        }
         _ => ApiError::Database(e),
     }
 }
@@ -121,8 +144,18 @@ mod tests {
 
     #[test]
     fn precheck_rejects_what_gotrue_rejects() {
-        for bad in ["", "short", "ABCDEFGHIJKL", "abcdefghijk!", "abcdefghij k", "abcdefghijklmnop"] {
-            assert!(matches!(precheck(bad), Err(ApiError::RefreshTokenMalformed)), "{bad:?}");
+        for bad in [
+            "",
+            "short",
+            "ABCDEFGHIJKL",
+            "abcdefghijk!",
+            "abcdefghij k",
+            "abcdefghijklmnop",
+        ] {
+            assert!(
+                matches!(precheck(bad), Err(ApiError::RefreshTokenMalformed)),
+                "{bad:?}"
+            );
         }
         // Digits 0, 1, 8, 9 are outside base32 but inside GoTrue's regexp.
         precheck("abcdefgh0189").unwrap();

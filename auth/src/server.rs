@@ -24,8 +24,13 @@ pub async fn serve(
         .connect(&config.database_url)
         .await
         .context("cannot connect to the database named by GOTRUE_DB_DATABASE_URL")?;
-    let address = listener.local_addr().context("listener has no local address")?;
-    let app = api::router(AppState { config: Arc::new(config), pool: pool.clone() });
+    let address = listener
+        .local_addr()
+        .context("listener has no local address")?;
+    let app = api::router(AppState {
+        config: Arc::new(config),
+        pool: pool.clone(),
+    });
     tracing::info!(%address, "GoTrue API started on: {address}");
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

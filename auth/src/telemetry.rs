@@ -10,6 +10,13 @@ pub fn init(level: &str, format: &str) {
         other => other.to_owned(),
     };
     let filter = EnvFilter::try_new(&level).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = if format.eq_ignore_ascii_case("text") { builder.try_init() } else { builder.json().try_init() };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false);
+    let _ = if format.eq_ignore_ascii_case("text") {
+        builder.try_init()
+    } else {
+        builder.json().try_init()
+    };
 }

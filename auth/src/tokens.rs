@@ -16,30 +16,22 @@ use crate::jwt::{self, AccessClaims};
 /// A session ready to send, with the ids for the response headers.
 pub struct Issued {
     pub body: SessionBody,
+    pub session_id: Uuid,
 }
 
 impl IntoResponse for Issued {
     fn into_response(self) -> Response {
         let user_id = self.body.user.id.to_string();
-        let session_id = self.session_id();
+        let session_id = self.session_id.to_string();
         let mut response = axum::Json(self.body).into_response();
         let headers = response.headers_mut();
         if let Ok(v) = HeaderValue::from_str(&user_id) {
             headers.insert("sb-auth-user-id", v);
         }
-        if let Some(v) = session_id.and_then(|s| HeaderValue::from_str(&s).ok()) {
+        if let Ok(v) = HeaderValue::from_str(&session_id) {
             headers.insert("sb-auth-session-id", v);
         }
         response
-    }
-}
-
-impl Issued {
-    fn session_id(&self) -> Option<String> {
-        let claims = self.body.access_token.split('.').nth(1)?;
-        let bytes = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, claims).ok()?;
-        let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-        v.get("session_id")?.as_str().map(str::to_owned)
     }
 }
 
@@ -76,8 +68,14 @@ pub async fn issue(
         iat,
         email: user.email.clone().unwrap_or_default(),
         phone: user.phone.clone().unwrap_or_default(),
-        app_metadata: user.raw_app_meta_data.clone().unwrap_or_else(|| serde_json::json!({})),
-        user_metadata: user.raw_user_meta_data.clone().unwrap_or_else(|| serde_json::json!({})),
+        app_metadata: user
+            .raw_app_meta_data
+            .clone()
+            .unwrap_or_else(|| serde_json::json!({})),
+        user_metadata: user
+            .raw_user_meta_data
+            .clone()
+            .unwrap_or_else(|| serde_json::json!({})),
         role: user.role.clone().unwrap_or_default(),
         aal: "aal1".into(),
         amr,
@@ -95,5 +93,6 @@ pub async fn issue(
             user: UserBody::new(user, identities),
             weak_password: None,
         },
+        session_id,
     })
 }

@@ -47,15 +47,23 @@ pub async fn create_user(
 ) -> Result<Json<UserBody>, ApiError> {
     let config = &state.config;
     let now = Utc::now();
-    let email = params.email.as_deref().map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty());
+    let email = params
+        .email
+        .as_deref()
+        .map(|e| e.trim().to_lowercase())
+        .filter(|e| !e.is_empty());
     if params.phone.as_deref().is_some_and(|p| !p.is_empty()) {
         return Err(ApiError::PhoneProviderDisabled("Phone logins are disabled"));
     }
     let Some(email) = email else {
-        return Err(ApiError::Validation("Cannot create a user without either an email or phone".into()));
+        return Err(ApiError::Validation(
+            "Cannot create a user without either an email or phone".into(),
+        ));
     };
     if !looks_like_email(&email) {
-        return Err(ApiError::Validation("Unable to validate email address: invalid format".into()));
+        return Err(ApiError::Validation(
+            "Unable to validate email address: invalid format".into(),
+        ));
     }
     let hash = match (&params.password, &params.password_hash) {
         (Some(p), _) if !p.is_empty() => {
@@ -84,7 +92,10 @@ pub async fn create_user(
         &users::NewUser {
             id: params.id.unwrap_or_else(Uuid::new_v4),
             aud: &aud,
-            role: params.role.as_deref().unwrap_or(&config.jwt_default_group_name),
+            role: params
+                .role
+                .as_deref()
+                .unwrap_or(&config.jwt_default_group_name),
             email: Some(&email),
             encrypted_password: hash.as_deref(),
             email_confirmed_at: params.email_confirm.then_some(now),
@@ -120,18 +131,19 @@ pub async fn list_users(
     let number = |v: &Option<String>, name: &str, default: i64| -> Result<i64, ApiError> {
         match v.as_deref() {
             None | Some("") => Ok(default),
-            Some(s) => s
-                .parse::<i64>()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| ApiError::Validation(format!("Bad Pagination Parameters: {name} must be a positive integer"))),
+            Some(s) => s.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                ApiError::Validation(format!(
+                    "Bad Pagination Parameters: {name} must be a positive integer"
+                ))
+            }),
         }
     };
     let page = number(&q.page, "page", 1)?;
     let per_page = number(&q.per_page, "per_page", 50)?;
     let mut conn = state.pool.acquire().await?;
     let filter = q.filter.as_deref().filter(|f| !f.is_empty());
-    let (rows, total) = users::page(&mut conn, &aud, filter, per_page, (page - 1) * per_page).await?;
+    let (rows, total) =
+        users::page(&mut conn, &aud, filter, per_page, (page - 1) * per_page).await?;
     let mut bodies = Vec::with_capacity(rows.len());
     for user in rows {
         let ids = identities::for_user(&mut conn, user.id).await?;
@@ -140,7 +152,8 @@ pub async fn list_users(
     let mut headers = HeaderMap::new();
     headers.insert("x-total-count", HeaderValue::from(total));
     let last = ((total + per_page - 1) / per_page).max(1);
-    let link = |p: i64, rel: &str| format!("</admin/users?page={p}&per_page={per_page}>; rel=\"{rel}\"");
+    let link =
+        |p: i64, rel: &str| format!("</admin/users?page={p}&per_page={per_page}>; rel=\"{rel}\"");
     let mut links = Vec::new();
     if page < last {
         links.push(link(page + 1, "next"));
@@ -159,10 +172,16 @@ fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
 async fn load(state: &AppState, raw_id: &str) -> Result<users::User, ApiError> {
     let id = parse_id(raw_id)?;
     let mut conn = state.pool.acquire().await?;
-    users::find_by_id(&mut conn, id).await?.ok_or(ApiError::AdminUserNotFound)
+    users::find_by_id(&mut conn, id)
+        .await?
+        .ok_or(ApiError::AdminUserNotFound)
 }
 
-pub async fn get_user(State(state): State<AppState>, _admin: Admin, Path(id): Path<String>) -> Result<Json<UserBody>, ApiError> {
+pub async fn get_user(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Path(id): Path<String>,
+) -> Result<Json<UserBody>, ApiError> {
     let user = load(&state, &id).await?;
     user_body(&state, user).await
 }
@@ -178,9 +197,16 @@ pub async fn update_user(
     let mut user = load(&state, &id).await?;
     let mut tx = state.pool.begin().await?;
 
-    if let Some(email) = params.email.as_deref().map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty()) {
+    if let Some(email) = params
+        .email
+        .as_deref()
+        .map(|e| e.trim().to_lowercase())
+        .filter(|e| !e.is_empty())
+    {
         if !looks_like_email(&email) {
-            return Err(ApiError::Validation("Unable to validate email address: invalid format".into()));
+            return Err(ApiError::Validation(
+                "Unable to validate email address: invalid format".into(),
+            ));
         }
         if users::email_taken(&mut tx, &email, Some(user.id)).await? {
             return Err(ApiError::EmailExists);
@@ -196,7 +222,8 @@ pub async fn update_user(
     }
     if params.email_confirm && user.email_confirmed_at.is_none() {
         user.email_confirmed_at = Some(now);
-        identities::update_email_data(&mut tx, user.id, json!({"email_verified": true}), now).await?;
+        identities::update_email_data(&mut tx, user.id, json!({"email_verified": true}), now)
+            .await?;
     }
     if let Some(role) = params.role {
         user.role = Some(role);
@@ -248,13 +275,19 @@ pub async fn delete_user(
 }
 
 /// `None`: leave as is; `Some(None)`: lift the ban ("none"); `Some(Some(t))`: banned until t.
-fn ban_until(duration: Option<&str>, now: DateTime<Utc>) -> Result<Option<Option<DateTime<Utc>>>, ApiError> {
+fn ban_until(
+    duration: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Option<Option<DateTime<Utc>>>, ApiError> {
     match duration {
         None | Some("") => Ok(None),
         Some("none") => Ok(Some(None)),
         Some(d) => {
-            let span = parse_go_duration(d)
-                .ok_or_else(|| ApiError::Validation(format!("invalid format for ban duration: time: invalid duration {d:?}")))?;
+            let span = parse_go_duration(d).ok_or_else(|| {
+                ApiError::Validation(format!(
+                    "invalid format for ban duration: time: invalid duration {d:?}"
+                ))
+            })?;
             Ok(Some(Some(now + span)))
         }
     }
@@ -274,10 +307,14 @@ pub fn parse_go_duration(s: &str) -> Option<chrono::Duration> {
     }
     let mut nanos = 0f64;
     while !rest.is_empty() {
-        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         let value: f64 = rest[..num_len].parse().ok()?;
         rest = &rest[num_len..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
         let scale = match &rest[..unit_len] {
             "ns" => 1.0,
             "us" | "µs" | "μs" => 1e3,

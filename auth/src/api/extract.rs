@@ -5,9 +5,9 @@
 //! JWT verification, sub, user, session, ban. [`Admin`] only verifies the JWT and its role,
 //! which is why the service_role key (no sub) works on /admin but not on /user.
 
+use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::body::Bytes;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
@@ -24,7 +24,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|_| ApiError::BodyTooLarge)?;
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| ApiError::BodyTooLarge)?;
         parse_json(&bytes).map(JsonBody)
     }
 }
@@ -32,7 +34,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
 /// Parses a body, wording the common failure like Go's encoding/json.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| {
-        let reason = if e.is_eof() { "unexpected end of JSON input".to_owned() } else { e.to_string() };
+        let reason = if e.is_eof() {
+            "unexpected end of JSON input".to_owned()
+        } else {
+            e.to_string()
+        };
         ApiError::BadJson(reason)
     })
 }
@@ -44,7 +50,9 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|_| ApiError::BodyTooLarge)?;
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| ApiError::BodyTooLarge)?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptionalJsonBody(T::default()));
         }
@@ -75,11 +83,17 @@ impl FromRequestParts<AppState> for CurrentUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let claims = verified_claims(parts, state)?;
-        let sub = claims.sub.as_deref().filter(|s| !s.is_empty()).ok_or(ApiError::MissingSub)?;
+        let sub = claims
+            .sub
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .ok_or(ApiError::MissingSub)?;
         let user_id = Uuid::parse_str(sub).map_err(|_| ApiError::SubNotUuid)?;
 
         let mut conn = state.pool.acquire().await?;
-        let user = users::find_by_id(&mut conn, user_id).await?.ok_or(ApiError::UserFromClaimNotFound)?;
+        let user = users::find_by_id(&mut conn, user_id)
+            .await?
+            .ok_or(ApiError::UserFromClaimNotFound)?;
 
         let session = match claims.session_id.as_deref().filter(|s| !s.is_empty()) {
             None => None,
@@ -88,14 +102,22 @@ impl FromRequestParts<AppState> for CurrentUser {
                 if id.is_nil() {
                     None
                 } else {
-                    Some(sessions::find(&mut conn, id).await?.ok_or(ApiError::SessionFromClaimNotFound)?)
+                    Some(
+                        sessions::find(&mut conn, id)
+                            .await?
+                            .ok_or(ApiError::SessionFromClaimNotFound)?,
+                    )
                 }
             }
         };
         if user.is_banned(chrono::Utc::now()) {
             return Err(ApiError::BannedToken);
         }
-        Ok(CurrentUser { claims, user, session })
+        Ok(CurrentUser {
+            claims,
+            user,
+            session,
+        })
     }
 }
 
@@ -123,8 +145,19 @@ pub struct RequestAud(pub String);
 impl FromRequestParts<AppState> for RequestAud {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get("x-jwt-aud").and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty());
-        Ok(RequestAud(header.map(str::to_owned).unwrap_or_else(|| state.config.jwt_aud.clone())))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get("x-jwt-aud")
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty());
+        Ok(RequestAud(
+            header
+                .map(str::to_owned)
+                .unwrap_or_else(|| state.config.jwt_aud.clone()),
+        ))
     }
 }

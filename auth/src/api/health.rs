@@ -9,12 +9,20 @@ use serde_json::json;
 
 use super::AppState;
 
+/// GoTrue's HealthCheckResponse, in its field order.
+#[derive(Serialize)]
+struct Health {
+    version: &'static str,
+    name: &'static str,
+    description: &'static str,
+}
+
 pub async fn health() -> impl IntoResponse {
-    Json(json!({
-        "version": concat!("v", env!("CARGO_PKG_VERSION")),
-        "name": "GoTrue",
-        "description": "GoTrue is a user registration and authentication API",
-    }))
+    Json(Health {
+        version: concat!("v", env!("CARGO_PKG_VERSION")),
+        name: "GoTrue",
+        description: "GoTrue is a user registration and authentication API",
+    })
 }
 
 /// `external` in GoTrue's field order (api.ProviderSettings); only email, phone and anonymous
@@ -82,5 +90,8 @@ pub async fn settings(State(state): State<AppState>) -> impl IntoResponse {
 
 /// HMAC secrets are never published, so a secret-only setup has no keys.
 pub async fn jwks() -> impl IntoResponse {
-    ([(header::CACHE_CONTROL, "public, max-age=600")], Json(json!({"keys": []})))
+    (
+        [(header::CACHE_CONTROL, "public, max-age=600")],
+        Json(json!({"keys": []})),
+    )
 }

@@ -30,7 +30,11 @@ pub async fn logout(
         // A token without a session has nothing local to end, and no "others" to tell apart.
         ("local", None) => {}
         ("others", None) => sessions::delete_all(&mut tx, user_id).await?,
-        (other, _) => return Err(ApiError::Validation(format!("Unsupported logout scope {other:?}"))),
+        (other, _) => {
+            return Err(ApiError::Validation(format!(
+                "Unsupported logout scope {other:?}"
+            )));
+        }
     }
     audit::record(&mut tx, &current.user, "logout", "account", Utc::now()).await?;
     tx.commit().await?;

@@ -40,10 +40,15 @@ pub fn router(state: AppState) -> Router {
         .route("/token", post(token::token))
         .route("/user", get(user::get_user).put(user::update_user))
         .route("/logout", post(logout::logout))
-        .route("/admin/users", get(admin::list_users).post(admin::create_user))
+        .route(
+            "/admin/users",
+            get(admin::list_users).post(admin::create_user),
+        )
         .route(
             "/admin/users/{id}",
-            get(admin::get_user).put(admin::update_user).delete(admin::delete_user),
+            get(admin::get_user)
+                .put(admin::update_user)
+                .delete(admin::delete_user),
         )
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -56,7 +61,10 @@ pub fn router(state: AppState) -> Router {
 async fn not_found() -> impl IntoResponse {
     (
         StatusCode::NOT_FOUND,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8"), (header::X_CONTENT_TYPE_OPTIONS, "nosniff")],
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
         "404 page not found\n",
     )
 }

@@ -26,7 +26,8 @@ fn opt_time(t: Option<DateTime<Utc>>) -> Option<String> {
 
 /// GoTrue sends the zero time for unset non-pointer times.
 fn req_time(t: Option<DateTime<Utc>>) -> String {
-    t.map(go_time).unwrap_or_else(|| "0001-01-01T00:00:00Z".into())
+    t.map(go_time)
+        .unwrap_or_else(|| "0001-01-01T00:00:00Z".into())
 }
 
 #[derive(Debug, Serialize)]
@@ -121,8 +122,12 @@ impl UserBody {
             phone_change_sent_at: opt_time(u.phone_change_sent_at),
             reauthentication_sent_at: opt_time(u.reauthentication_sent_at),
             last_sign_in_at: opt_time(u.last_sign_in_at),
-            app_metadata: u.raw_app_meta_data.unwrap_or_else(|| Value::Object(Default::default())),
-            user_metadata: u.raw_user_meta_data.unwrap_or_else(|| Value::Object(Default::default())),
+            app_metadata: u
+                .raw_app_meta_data
+                .unwrap_or_else(|| Value::Object(Default::default())),
+            user_metadata: u
+                .raw_user_meta_data
+                .unwrap_or_else(|| Value::Object(Default::default())),
             identities: identities.into_iter().map(IdentityBody::from).collect(),
             created_at: req_time(u.created_at),
             updated_at: req_time(u.updated_at),

@@ -44,17 +44,25 @@ pub async fn signup(
         return signup_anonymously(&state, &aud, data, now).await;
     }
     if params.email.is_empty() {
-        return Err(ApiError::PhoneProviderDisabled("Phone signups are disabled"));
+        return Err(ApiError::PhoneProviderDisabled(
+            "Phone signups are disabled",
+        ));
     }
     if !config.external_email_enabled {
-        return Err(ApiError::EmailProviderDisabled("Email signups are disabled"));
+        return Err(ApiError::EmailProviderDisabled(
+            "Email signups are disabled",
+        ));
     }
     if params.password.is_empty() {
-        return Err(ApiError::Validation("Signup requires a valid password".into()));
+        return Err(ApiError::Validation(
+            "Signup requires a valid password".into(),
+        ));
     }
     let email = params.email.trim().to_lowercase();
     if !looks_like_email(&email) {
-        return Err(ApiError::Validation("Unable to validate email address: invalid format".into()));
+        return Err(ApiError::Validation(
+            "Unable to validate email address: invalid format".into(),
+        ));
     }
     password::check_strength(&params.password, config.password_min_length)?;
 
@@ -64,7 +72,14 @@ pub async fn signup(
             if config.mailer_autoconfirm {
                 return Err(ApiError::UserAlreadyExists);
             }
-            return Ok(Json(fake_user(&email, &aud, &config.jwt_default_group_name, data, now)).into_response());
+            return Ok(Json(fake_user(
+                &email,
+                &aud,
+                &config.jwt_default_group_name,
+                data,
+                now,
+            ))
+            .into_response());
         }
         // Unconfirmed: GoTrue takes the new password and metadata and "resends" the mail.
         existing.encrypted_password = Some(password::hash(&params.password).await?);
@@ -82,7 +97,11 @@ pub async fn signup(
     if confirmed {
         metadata["email_verified"] = json!(true);
     }
-    let token = if confirmed { String::new() } else { crate::refresh::generate() + &crate::refresh::generate() };
+    let token = if confirmed {
+        String::new()
+    } else {
+        crate::refresh::generate() + &crate::refresh::generate()
+    };
     let user = users::insert(
         &mut tx,
         &users::NewUser {
@@ -119,7 +138,12 @@ pub async fn signup(
     Ok(issued.into_response())
 }
 
-async fn signup_anonymously(state: &AppState, aud: &str, data: Value, now: DateTime<Utc>) -> Result<Response, ApiError> {
+async fn signup_anonymously(
+    state: &AppState,
+    aud: &str,
+    data: Value,
+    now: DateTime<Utc>,
+) -> Result<Response, ApiError> {
     if !state.config.anonymous_users_enabled {
         return Err(ApiError::AnonymousDisabled);
     }
@@ -208,8 +232,12 @@ pub fn merge(existing: Option<Value>, patch: Value) -> Value {
 pub fn looks_like_email(email: &str) -> bool {
     match email.split_once('@') {
         Some((local, domain)) => {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
-                && !email.contains(char::is_whitespace) && !domain.contains('@')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !email.contains(char::is_whitespace)
+                && !domain.contains('@')
         }
         None => false,
     }

@@ -38,10 +38,16 @@ pub async fn token(
     }
 }
 
-async fn password_grant(state: AppState, RequestAud(aud): RequestAud, params: TokenParams) -> Result<Response, ApiError> {
+async fn password_grant(
+    state: AppState,
+    RequestAud(aud): RequestAud,
+    params: TokenParams,
+) -> Result<Response, ApiError> {
     let config = &state.config;
     if !params.email.is_empty() && !params.phone.is_empty() {
-        return Err(ApiError::Validation("Only an email address or phone number should be provided on login.".into()));
+        return Err(ApiError::Validation(
+            "Only an email address or phone number should be provided on login.".into(),
+        ));
     }
     if params.email.is_empty() {
         if params.phone.is_empty() {

@@ -59,30 +59,38 @@ pub async fn update_user(
         user.raw_user_meta_data = Some(merge(user.raw_user_meta_data.take(), Value::Object(data)));
     }
     // Only admins may touch app_metadata through /user.
-    let is_admin = current.claims.role.as_deref().is_some_and(|r| config.jwt_admin_roles.iter().any(|a| a == r));
+    let is_admin = current
+        .claims
+        .role
+        .as_deref()
+        .is_some_and(|r| config.jwt_admin_roles.iter().any(|a| a == r));
     if let (true, Some(app)) = (is_admin, params.app_metadata) {
         user.raw_app_meta_data = Some(merge(user.raw_app_meta_data.take(), Value::Object(app)));
     }
     if params.phone.as_deref().is_some_and(|p| !p.is_empty()) && !config.external_phone_enabled {
         return Err(ApiError::PhoneProviderDisabled("Phone logins are disabled"));
     }
-    if let Some(email) = params.email.map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty()) {
-        if user.email.as_deref() != Some(email.as_str()) {
-            if !looks_like_email(&email) {
-                return Err(ApiError::Validation("Unable to validate email address: invalid format".into()));
-            }
-            if users::email_taken(&mut tx, &email, Some(user.id)).await? {
-                return Err(ApiError::EmailExists);
-            }
-            if config.mailer_autoconfirm {
-                user.email = Some(email.clone());
-                identities::update_email_data(&mut tx, user.id, json!({"email": email}), now).await?;
-            } else {
-                // Waits for confirmation of the new address; no mail leaves this server.
-                user.email_change = email;
-                user.email_change_sent_at = Some(now);
-                user.email_change_token_new = crate::refresh::generate() + &crate::refresh::generate();
-            }
+    let new_email = params
+        .email
+        .map(|e| e.trim().to_lowercase())
+        .filter(|e| !e.is_empty());
+    if let Some(email) = new_email.filter(|e| user.email.as_deref() != Some(e.as_str())) {
+        if !looks_like_email(&email) {
+            return Err(ApiError::Validation(
+                "Unable to validate email address: invalid format".into(),
+            ));
+        }
+        if users::email_taken(&mut tx, &email, Some(user.id)).await? {
+            return Err(ApiError::EmailExists);
+        }
+        if config.mailer_autoconfirm {
+            user.email = Some(email.clone());
+            identities::update_email_data(&mut tx, user.id, json!({"email": email}), now).await?;
+        } else {
+            // Waits for confirmation of the new address; no mail leaves this server.
+            user.email_change = email;
+            user.email_change_sent_at = Some(now);
+            user.email_change_token_new = crate::refresh::generate() + &crate::refresh::generate();
         }
     }
 

@@ -48,7 +48,12 @@ pub async fn create_email(
 }
 
 /// Merges `patch` into the email identity's data (e.g. a new email or email_verified).
-pub async fn update_email_data(conn: &mut PgConnection, user_id: Uuid, patch: Value, now: DateTime<Utc>) -> sqlx::Result<()> {
+pub async fn update_email_data(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    patch: Value,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
     sqlx::query(
         "update auth.identities set identity_data = identity_data || $2, updated_at = $3
          where user_id = $1 and provider = 'email'",
@@ -62,8 +67,10 @@ pub async fn update_email_data(conn: &mut PgConnection, user_id: Uuid, patch: Va
 }
 
 pub async fn for_user(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Vec<Identity>> {
-    sqlx::query_as(&format!("select {COLUMNS} from auth.identities where user_id = $1 order by created_at"))
-        .bind(user_id)
-        .fetch_all(conn)
-        .await
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from auth.identities where user_id = $1 order by created_at"
+    ))
+    .bind(user_id)
+    .fetch_all(conn)
+    .await
 }

@@ -16,7 +16,8 @@ pub struct RefreshToken {
     pub updated_at: Option<DateTime<Utc>>,
 }
 
-const COLUMNS: &str = "id, token, user_id, coalesce(revoked, false) as revoked, parent, session_id, updated_at";
+const COLUMNS: &str =
+    "id, token, user_id, coalesce(revoked, false) as revoked, parent, session_id, updated_at";
 
 /// Stores a new token for the session and returns it.
 pub async fn create(
@@ -42,15 +43,23 @@ pub async fn create(
     Ok(token)
 }
 
-pub async fn find_for_update(conn: &mut PgConnection, token: &str) -> sqlx::Result<Option<RefreshToken>> {
-    sqlx::query_as(&format!("select {COLUMNS} from auth.refresh_tokens where token = $1 for update"))
-        .bind(token)
-        .fetch_optional(conn)
-        .await
+pub async fn find_for_update(
+    conn: &mut PgConnection,
+    token: &str,
+) -> sqlx::Result<Option<RefreshToken>> {
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from auth.refresh_tokens where token = $1 for update"
+    ))
+    .bind(token)
+    .fetch_optional(conn)
+    .await
 }
 
 /// The session's newest unrevoked token, if any.
-pub async fn active_for_session(conn: &mut PgConnection, session_id: Uuid) -> sqlx::Result<Option<RefreshToken>> {
+pub async fn active_for_session(
+    conn: &mut PgConnection,
+    session_id: Uuid,
+) -> sqlx::Result<Option<RefreshToken>> {
     sqlx::query_as(&format!(
         "select {COLUMNS} from auth.refresh_tokens
          where session_id = $1 and revoked = false order by id desc limit 1"
@@ -70,7 +79,11 @@ pub async fn revoke(conn: &mut PgConnection, id: i64, now: DateTime<Utc>) -> sql
 }
 
 /// Revokes every live token of the session: the response to a replayed token.
-pub async fn revoke_family(conn: &mut PgConnection, session_id: Uuid, now: DateTime<Utc>) -> sqlx::Result<()> {
+pub async fn revoke_family(
+    conn: &mut PgConnection,
+    session_id: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
     sqlx::query("update auth.refresh_tokens set revoked = true, updated_at = $2 where session_id = $1 and revoked = false")
         .bind(session_id)
         .bind(now)

@@ -14,7 +14,12 @@ pub struct Session {
 }
 
 /// Starts an aal1 session and records the method that authenticated it.
-pub async fn create(conn: &mut PgConnection, user_id: Uuid, method: &str, now: DateTime<Utc>) -> sqlx::Result<Uuid> {
+pub async fn create(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    method: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Uuid> {
     let id = Uuid::new_v4();
     sqlx::query(
         "insert into auth.sessions (id, user_id, created_at, updated_at, aal)
@@ -74,17 +79,29 @@ pub async fn amr(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Vec<Amr>> {
     .bind(id)
     .fetch_all(conn)
     .await?;
-    Ok(rows.into_iter().map(|(method, at)| Amr { method, timestamp: at.timestamp() }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(method, at)| Amr {
+            method,
+            timestamp: at.timestamp(),
+        })
+        .collect())
 }
 
 /// Logout scopes; refresh tokens and amr claims go with their sessions (ON DELETE CASCADE).
 pub async fn delete_all(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()> {
-    sqlx::query("delete from auth.sessions where user_id = $1").bind(user_id).execute(conn).await?;
+    sqlx::query("delete from auth.sessions where user_id = $1")
+        .bind(user_id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
 pub async fn delete_one(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
-    sqlx::query("delete from auth.sessions where id = $1").bind(id).execute(conn).await?;
+    sqlx::query("delete from auth.sessions where id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -50,21 +50,28 @@ impl User {
     }
 }
 
-const COLUMNS: &str = "id, aud, role, email, encrypted_password, email_confirmed_at, confirmation_token,
+const COLUMNS: &str =
+    "id, aud, role, email, encrypted_password, email_confirmed_at, confirmation_token,
     confirmation_sent_at, recovery_token, recovery_sent_at, email_change_token_new, email_change,
     email_change_sent_at, last_sign_in_at, raw_app_meta_data, raw_user_meta_data, created_at,
     updated_at, phone, phone_confirmed_at, phone_change, phone_change_sent_at, confirmed_at,
     banned_until, reauthentication_sent_at, deleted_at, is_anonymous";
 
 pub async fn find_by_id(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<User>> {
-    sqlx::query_as(&format!("select {COLUMNS} from auth.users where instance_id = $1 and id = $2"))
-        .bind(Uuid::nil())
-        .bind(id)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from auth.users where instance_id = $1 and id = $2"
+    ))
+    .bind(Uuid::nil())
+    .bind(id)
+    .fetch_optional(conn)
+    .await
 }
 
-pub async fn find_by_email(conn: &mut PgConnection, email: &str, aud: &str) -> sqlx::Result<Option<User>> {
+pub async fn find_by_email(
+    conn: &mut PgConnection,
+    email: &str,
+    aud: &str,
+) -> sqlx::Result<Option<User>> {
     sqlx::query_as(&format!(
         "select {COLUMNS} from auth.users
          where instance_id = $1 and lower(email) = lower($2) and aud = $3 and is_sso_user = false
@@ -78,7 +85,11 @@ pub async fn find_by_email(conn: &mut PgConnection, email: &str, aud: &str) -> s
 }
 
 /// Whether any non-SSO user (of any audience) holds `email`; the unique index spans audiences.
-pub async fn email_taken(conn: &mut PgConnection, email: &str, except: Option<Uuid>) -> sqlx::Result<bool> {
+pub async fn email_taken(
+    conn: &mut PgConnection,
+    email: &str,
+    except: Option<Uuid>,
+) -> sqlx::Result<bool> {
     sqlx::query_scalar(
         "select exists(select 1 from auth.users
          where lower(email) = lower($1) and is_sso_user = false and ($2::uuid is null or id <> $2))",
@@ -105,7 +116,11 @@ pub struct NewUser<'a> {
     pub is_anonymous: bool,
 }
 
-pub async fn insert(conn: &mut PgConnection, u: &NewUser<'_>, now: DateTime<Utc>) -> sqlx::Result<User> {
+pub async fn insert(
+    conn: &mut PgConnection,
+    u: &NewUser<'_>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<User> {
     sqlx::query_as(&format!(
         "insert into auth.users (instance_id, id, aud, role, email, encrypted_password,
              email_confirmed_at, confirmation_token, confirmation_sent_at, recovery_token,
@@ -166,7 +181,10 @@ pub async fn save(conn: &mut PgConnection, u: &User, now: DateTime<Utc>) -> sqlx
 }
 
 pub async fn delete(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
-    sqlx::query("delete from auth.users where id = $1").bind(id).execute(conn).await?;
+    sqlx::query("delete from auth.users where id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
