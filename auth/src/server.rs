@@ -1,0 +1,63 @@
+//! Serving: pool, router and graceful shutdown, for the binary and for in-process tests alike.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::postgres::PgPoolOptions;
+
+use crate::api::{self, AppState};
+use crate::config::Config;
+
+/// Serves on `listener` until `shutdown` resolves, then lets in-flight requests finish.
+///
+/// Does not migrate; call [`crate::migrate`] first (the binary does).
+pub async fn serve(
+    config: Config,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let pool = PgPoolOptions::new()
+        .max_connections(10)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect(&config.database_url)
+        .await
+        .context("cannot connect to the database named by GOTRUE_DB_DATABASE_URL")?;
+    let address = listener
+        .local_addr()
+        .context("listener has no local address")?;
+    let app = api::router(AppState {
+        config: Arc::new(config),
+        pool: pool.clone(),
+    });
+    tracing::info!(%address, "GoTrue API started on: {address}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("server error")?;
+    pool.close().await;
+    tracing::info!("shut down");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+    tracing::info!("received shutdown signal");
+}
