@@ -6,7 +6,9 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::Request;
 use axum::middleware;
+use axum::response::IntoResponse;
 use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnRequest, DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -66,7 +68,11 @@ fn with_shared_layers(router: Router, stage: Stage) -> Router {
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
             .layer(trace)
             .layer(PropagateRequestIdLayer::x_request_id())
-            .layer(middleware::from_fn(request_id::scope)),
+            .layer(middleware::from_fn(request_id::scope))
+            // Inside the request-id scope, so a panic's 500 still quotes the id.
+            .layer(CatchPanicLayer::custom(|_| {
+                ServiceError::Internal("the handler panicked".into()).into_response()
+            })),
     )
 }
 

@@ -170,6 +170,7 @@ fn parse_session(text: &str) -> Result<Option<CookieSession>, CookieError> {
             let access_token = string_at(items.first()).ok_or_else(|| {
                 CookieError::new("TypeError: Cannot read properties of undefined (reading 'split')")
             })?;
+            check_token_payload(&access_token)?;
             Ok(Some(CookieSession {
                 access_token,
                 refresh_token: string_at(items.get(1)),
@@ -179,6 +180,18 @@ fn parse_session(text: &str) -> Result<Option<CookieSession>, CookieError> {
         Value::Number(_) => Err(CookieError::new("Error: Unexpected format: Number")),
         Value::Bool(_) => Err(CookieError::new("Error: Unexpected format: Boolean")),
     }
+}
+
+/// The array form carries no user, so the helpers rebuild it from the token's payload; a
+/// token whose payload is not base64url JSON fails there.
+fn check_token_payload(token: &str) -> Result<(), CookieError> {
+    let payload = token.split('.').nth(1).unwrap_or_default();
+    let bytes = URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .map_err(|e| CookieError::new(format!("TypeError: invalid base64url in token: {e}")))?;
+    serde_json::from_slice::<Value>(&bytes)
+        .map(drop)
+        .map_err(|e| CookieError::new(format!("SyntaxError: token payload is not JSON ({e})")))
 }
 
 #[cfg(test)]
@@ -236,8 +249,13 @@ mod tests {
 
     #[test]
     fn array_form_of_older_helpers() {
-        let header = format!(r#"{NAME}=["aaa.bbb.ccc","r1",null,null,[]]"#);
-        assert_eq!(read(&header), Ok(session()));
+        let token = format!("h.{}.s", URL_SAFE_NO_PAD.encode(r#"{"sub":"u","exp":1}"#));
+        let header = format!(r#"{NAME}=["{token}","r1",null,null,[]]"#);
+        let expected = CookieSession {
+            access_token: token,
+            refresh_token: Some("r1".into()),
+        };
+        assert_eq!(read(&header), Ok(Some(expected)));
     }
 
     #[rstest]
@@ -258,6 +276,7 @@ mod tests {
     #[case::empty_name("=value", "invalid cookie name")]
     #[case::json_string("sb-127-auth-token=%22just%20a%20string%22", "Unexpected format")]
     #[case::empty_array("sb-127-auth-token=[]", "Cannot read properties")]
+    #[case::array_with_opaque_token(r#"sb-127-auth-token=["opaque","r1"]"#, "token payload")]
     fn malformed_cookies_give_the_helpers_error(#[case] header: &str, #[case] cause: &str) {
         let error = read(header).expect_err("a malformed cookie must not parse");
         assert!(
