@@ -1,0 +1,239 @@
+//! The service over real HTTP where no dependency needs to answer: credential and body checks,
+//! routing, request ids, logs, and an auth server that is not there. Behaviour that needs the
+//! real database and auth server is covered by the harness's `service_stages` tests.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+use service::{Config, ROUTE, Stage};
+
+/// A config pointing at a port nobody listens on, for both the auth server and the database.
+fn nothing_listening() -> Config {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    Config::new(
+        format!("http://127.0.0.1:{port}").parse().unwrap(),
+        "anon-key",
+        format!("postgres://authenticator@127.0.0.1:{port}/postgres"),
+    )
+    .with_auth_timeout(Duration::from_millis(500))
+    .with_db_timeout(Duration::from_millis(500))
+}
+
+/// Serves `stage` on 127.0.0.1:0 for the rest of the test; its base URL.
+async fn serve(stage: Stage) -> String {
+    let router = service::app(&nothing_listening(), stage).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(service::serve(listener, router, std::future::pending()));
+    base
+}
+
+async fn post(url: &str, headers: &[(&str, &str)], body: &str) -> reqwest::Response {
+    let mut request = reqwest::Client::new().post(url).body(body.to_owned());
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.unwrap()
+}
+
+const TOKEN: &str = "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln";
+
+#[tokio::test]
+async fn reference_refuses_bad_credentials_before_asking_anyone() {
+    let url = format!("{}{ROUTE}", serve(Stage::Reference).await);
+    for (header, challenge) in [
+        (None, "Bearer realm=\"api\""),
+        (Some("Basic dXNlcjpwdw=="), "Bearer realm=\"api\""),
+        (Some("Bearer a b"), "invalid_request"),
+    ] {
+        let headers: Vec<_> = header.map(|h| ("authorization", h)).into_iter().collect();
+        let response = post(&url, &headers, "").await;
+        assert_eq!(response.status(), 401, "{header:?}");
+        let got = response.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(got.contains(challenge), "{header:?}: {got}");
+    }
+}
+
+#[tokio::test]
+async fn reference_reports_an_unreachable_auth_server_as_503() {
+    let url = format!("{}{ROUTE}", serve(Stage::Reference).await);
+    for scheme in [TOKEN.to_owned(), TOKEN.replacen("Bearer", "bEaReR", 1)] {
+        let response = post(&url, &[("authorization", &scheme)], "").await;
+        assert_eq!(response.status(), 503, "{scheme}");
+        assert!(response.headers().contains_key("retry-after"));
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"], "auth_unavailable");
+    }
+}
+
+#[tokio::test]
+async fn reference_checks_the_body_before_calling_the_auth_server() {
+    let url = format!("{}{ROUTE}", serve(Stage::Reference).await);
+    let auth = ("authorization", TOKEN);
+    let json = ("content-type", "application/json");
+    assert_eq!(
+        post(&url, &[auth, ("content-type", "text/plain")], "hi")
+            .await
+            .status(),
+        415
+    );
+    assert_eq!(post(&url, &[auth, json], "{").await.status(), 400);
+    assert_eq!(
+        post(&url, &[auth, json], &" ".repeat(70 * 1024))
+            .await
+            .status(),
+        413
+    );
+    // A valid JSON body passes the checks and meets the (absent) auth server.
+    assert_eq!(
+        post(&url, &[auth, json], r#"{"user_id":"x"}"#)
+            .await
+            .status(),
+        503
+    );
+}
+
+#[tokio::test]
+async fn reference_routes_name_the_path_and_the_method() {
+    let base = serve(Stage::Reference).await;
+    let response = post(&format!("{base}/api/session/create."), &[], "").await;
+    assert_eq!(response.status(), 404);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["message"], "No route for POST /api/session/create..");
+
+    let response = reqwest::get(format!("{base}{ROUTE}")).await.unwrap();
+    assert_eq!(response.status(), 405);
+    assert_eq!(response.headers()["allow"], "POST");
+}
+
+#[tokio::test]
+async fn debrief_final_calls_an_outage_an_invalid_token() {
+    let url = format!("{}{ROUTE}", serve(Stage::DebriefFinal).await);
+    let response = post(&url, &[("authorization", TOKEN)], "").await;
+    assert_eq!(response.status(), 401);
+    assert_eq!(
+        response.text().await.unwrap(),
+        r#"{"error":"Unauthorized: Invalid token."}"#
+    );
+
+    let response = post(&url, &[("authorization", "bearer x")], "").await;
+    assert_eq!(response.status(), 500);
+}
+
+#[tokio::test]
+async fn cookie_first_crashes_on_the_phantom_cookie_before_the_token_matters() {
+    let url = format!("{}{ROUTE}", serve(Stage::CookieFirst).await);
+    let cookie = ("cookie", "sb-127-auth-token=eyJhbGciOiJIUzI1NiJ9.e30.sig");
+    let response = post(&url, &[("authorization", TOKEN), cookie], "").await;
+    assert_eq!(response.status(), 500);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Failed to parse cookie string")
+    );
+
+    let response = post(&url, &[("authorization", TOKEN)], "").await;
+    assert_eq!(
+        response.status(),
+        401,
+        "without a cookie the helpers see no session"
+    );
+}
+
+#[tokio::test]
+async fn route_missing_has_no_route_at_all() {
+    let base = serve(Stage::RouteMissing).await;
+    let response = post(&format!("{base}{ROUTE}"), &[("authorization", TOKEN)], "").await;
+    assert_eq!(response.status(), 404);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("This page could not be found")
+    );
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_honours_the_callers() {
+    for stage in Stage::ALL {
+        let url = format!("{}{ROUTE}", serve(stage).await);
+        let fresh = post(&url, &[], "").await;
+        assert!(fresh.headers().contains_key("x-request-id"), "{stage}");
+        let echoed = post(&url, &[("x-request-id", "caller-7")], "").await;
+        assert_eq!(echoed.headers()["x-request-id"], "caller-7", "{stage}");
+    }
+}
+
+/// Collects what the subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+// current_thread runtime: the server task runs on this thread, under this subscriber.
+#[tokio::test(flavor = "current_thread")]
+async fn every_log_line_of_a_request_carries_its_id() {
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_current_span(true)
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(move || sink.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let url = format!("{}{ROUTE}", serve(Stage::Reference).await);
+    let response = post(
+        &url,
+        &[("authorization", TOKEN), ("x-request-id", "log-me")],
+        "",
+    )
+    .await;
+    assert_eq!(response.status(), 503);
+
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ours: Vec<&Value> = lines
+        .iter()
+        .filter(|l| {
+            l["target"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("service") || t.starts_with("tower_http"))
+        })
+        .collect();
+    assert!(
+        ours.len() >= 3,
+        "expected request, failure and response lines: {text}"
+    );
+    for line in &ours {
+        assert_eq!(line["span"]["request_id"], "log-me", "{line}");
+    }
+    assert!(
+        ours.iter().any(|l| l["fields"]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("connection"))),
+        "the real cause must be logged: {text}"
+    );
+}
