@@ -1,0 +1,293 @@
+//! The template cache: `initdb` and the whole schema run once per PostgreSQL version and SQL
+//! content, and every stack starts from a copy of the result.
+//!
+//! Boot speed is a feature (a warm stack starts in well under a second), and `initdb` plus the
+//! auth migrations take seconds. The cache key is a sha256 over a format version, the exact
+//! server version and every SQL text in application order, so editing any migration rebuilds it.
+//! A template is built in a scratch directory and renamed into place, so a half-built template is
+//! never seen; an flock makes parallel cold starts build it once.
+
+use std::{
+    fs::File,
+    os::fd::AsRawFd,
+    path::{Path, PathBuf},
+    time::{Duration, Instant},
+};
+
+use sha2::{Digest, Sha256};
+use sqlx::Connection;
+
+use super::{
+    StackError,
+    child::Credentials,
+    postgres::{Cluster, PASSWORD, PgBinaries, SUPERUSER, give_to},
+    schema, scratch,
+};
+
+/// Bump when the way a template is built changes without any SQL changing.
+const FORMAT_VERSION: u32 = 2;
+
+/// Roles that log in; all get the password `postgres`, as in the Supabase CLI.
+const LOGIN_ROLES: &[&str] = &[
+    "supabase_admin",
+    "postgres",
+    "authenticator",
+    "supabase_auth_admin",
+];
+
+/// The cache key: a hex sha256 over the format version, the server version and every SQL text.
+pub(crate) fn fingerprint(pg_version: &str, sources: &[(String, &str)]) -> String {
+    let mut hash = Sha256::new();
+    hash.update(format!(
+        "supabase-harness template v{FORMAT_VERSION}\n{pg_version}\n"
+    ));
+    for (label, sql) in sources {
+        // Length prefixes keep ("a", "bc") and ("ab", "c") apart.
+        hash.update(format!("{}:{label}\n{}:", label.len(), sql.len()));
+        hash.update(sql.as_bytes());
+    }
+    hex::encode(hash.finalize())
+}
+
+/// `${XDG_CACHE_HOME:-~/.cache}/supabase-harness/templates`.
+fn cache_root() -> Result<PathBuf, StackError> {
+    let absolute = |var: &str| {
+        std::env::var_os(var)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    let base = absolute("XDG_CACHE_HOME")
+        .or_else(|| absolute("HOME").map(|home| home.join(".cache")))
+        .ok_or_else(|| {
+            StackError::io(
+                "locating the template cache",
+                std::io::Error::other("neither XDG_CACHE_HOME nor HOME is set to an absolute path"),
+            )
+        })?;
+    Ok(base.join("supabase-harness").join("templates"))
+}
+
+/// The template for this server and schema, built first if it is not cached yet.
+pub(crate) async fn ensure(
+    binaries: &PgBinaries,
+    credentials: Option<Credentials>,
+    timeout: Duration,
+) -> Result<PathBuf, StackError> {
+    let key = fingerprint(binaries.version(), &schema::all_sources());
+    let name = format!("pg{}-{}", binaries.major(), &key[..16]);
+    let root = cache_root()?;
+    let template = root.join(&name);
+    if template.is_dir() {
+        return Ok(template);
+    }
+    std::fs::create_dir_all(&root).map_err(|e| {
+        StackError::io(format!("creating the template cache {}", root.display()), e)
+    })?;
+    let lock_path = root.join(format!("{name}.lock"));
+    let _lock = tokio::task::spawn_blocking(move || lock(&lock_path))
+        .await
+        .expect("the lock task does not panic")?;
+    // Whoever held the lock before us may have built it.
+    if template.is_dir() {
+        return Ok(template);
+    }
+    let started = Instant::now();
+    tracing::info!(template = %template.display(), "building the database template (once per schema)");
+    build(binaries, credentials, timeout, &root, &template).await?;
+    tracing::info!(elapsed = ?started.elapsed(), "database template built");
+    Ok(template)
+}
+
+/// An exclusive flock, held until the returned file is dropped.
+fn lock(path: &Path) -> Result<File, StackError> {
+    let file = File::create(path)
+        .map_err(|e| StackError::io(format!("creating lock file {}", path.display()), e))?;
+    // SAFETY: flock on a descriptor we own; blocks until the other builder is done.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+        let e = std::io::Error::last_os_error();
+        return Err(StackError::io(format!("locking {}", path.display()), e));
+    }
+    Ok(file)
+}
+
+async fn build(
+    binaries: &PgBinaries,
+    credentials: Option<Credentials>,
+    timeout: Duration,
+    root: &Path,
+    template: &Path,
+) -> Result<(), StackError> {
+    // The scratch cluster lives in a temp dir: PostgreSQL's user may not be able to reach the
+    // cache (e.g. under /root).
+    let scratch = scratch::scratch_dir("supabase-harness-template-")?;
+    give_to(scratch.path(), credentials)?;
+    let password_file = scratch.path().join("password");
+    std::fs::write(&password_file, format!("{PASSWORD}\n"))
+        .map_err(|e| StackError::io("writing the initdb password file", e))?;
+    give_to(&password_file, credentials)?;
+    let data = scratch.path().join("data");
+    binaries.initdb(&data, &password_file, credentials).await?;
+
+    let mut cluster = Cluster::start(binaries, &data, scratch.path(), credentials, timeout).await?;
+    apply_schema(&cluster).await?;
+    tokio::task::spawn_blocking(move || cluster.stop())
+        .await
+        .expect("stop does not panic");
+
+    // Copy next to the final place (same filesystem), then rename: atomic for other readers.
+    let staging = root.join(format!(
+        ".{}.partial-{}",
+        file_name(template),
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&staging);
+    copy_dir(&data, &staging).await?;
+    std::fs::rename(&staging, template).map_err(|e| {
+        let _ = std::fs::remove_dir_all(&staging);
+        StackError::io(
+            format!("moving the template into {}", template.display()),
+            e,
+        )
+    })
+}
+
+/// Roles and grants, passwords, the auth schema, then the app's migrations.
+async fn apply_schema(cluster: &Cluster) -> Result<(), StackError> {
+    let sql_err = |step: String| move |source| StackError::TemplateSql { step, source };
+
+    let mut admin = cluster
+        .connect(SUPERUSER)
+        .await
+        .map_err(sql_err(format!("connecting as {SUPERUSER}")))?;
+    for file in schema::INIT_SQL {
+        sqlx::raw_sql(file.sql)
+            .execute(&mut admin)
+            .await
+            .map_err(sql_err(format!(
+                "running db/init/{} as {SUPERUSER}",
+                file.name
+            )))?;
+    }
+    for role in LOGIN_ROLES {
+        sqlx::raw_sql(&format!("alter role {role} with password '{PASSWORD}'"))
+            .execute(&mut admin)
+            .await
+            .map_err(sql_err(format!("setting the password of {role}")))?;
+    }
+    let _ = admin.close().await;
+
+    let auth_url = format!(
+        "postgres://supabase_auth_admin:{PASSWORD}@127.0.0.1:{}/postgres",
+        cluster.port()
+    );
+    auth::migrate(&auth_url)
+        .await
+        .map_err(|e| StackError::AuthMigrations { source: e.into() })?;
+
+    let mut owner = cluster
+        .connect("postgres")
+        .await
+        .map_err(sql_err("connecting as postgres".to_owned()))?;
+    for file in schema::MIGRATION_SQL {
+        sqlx::raw_sql(file.sql)
+            .execute(&mut owner)
+            .await
+            .map_err(sql_err(format!(
+                "running db/migrations/{} as postgres",
+                file.name
+            )))?;
+    }
+    let _ = owner.close().await;
+    Ok(())
+}
+
+/// `cp -a`: keeps ownership and the 0700 mode PostgreSQL insists on.
+pub(crate) async fn copy_dir(from: &Path, to: &Path) -> Result<(), StackError> {
+    let described = format!("cp -a {} {}", from.display(), to.display());
+    let output = tokio::process::Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .output()
+        .await
+        .map_err(|e| StackError::io(format!("running {described}"), e))?;
+    if !output.status.success() {
+        return Err(StackError::CommandFailed {
+            command: described,
+            status: output.status.to_string(),
+            output: String::from_utf8_lossy(&output.stderr).into_owned(),
+        });
+    }
+    Ok(())
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sources() -> Vec<(String, &'static str)> {
+        vec![
+            ("db/init/00_roles.sql".to_owned(), "create role anon;"),
+            ("auth/00".to_owned(), "create table users();"),
+            (
+                "db/migrations/01.sql".to_owned(),
+                "create table sessions();",
+            ),
+        ]
+    }
+
+    #[test]
+    fn the_hash_is_stable_for_the_same_inputs() {
+        assert_eq!(
+            fingerprint("15.10", &sources()),
+            fingerprint("15.10", &sources())
+        );
+    }
+
+    #[test]
+    fn the_hash_changes_when_any_sql_changes() {
+        let base = fingerprint("15.10", &sources());
+        for i in 0..sources().len() {
+            let mut changed = sources();
+            let edited = format!("{} ", changed[i].1);
+            changed[i].1 = Box::leak(edited.into_boxed_str());
+            assert_ne!(
+                fingerprint("15.10", &changed),
+                base,
+                "editing {} kept the hash",
+                changed[i].0
+            );
+        }
+    }
+
+    #[test]
+    fn the_hash_changes_with_the_server_version_order_and_file_set() {
+        let base = fingerprint("15.10", &sources());
+        assert_ne!(fingerprint("15.11", &sources()), base);
+        let mut reordered = sources();
+        reordered.swap(0, 2);
+        assert_ne!(fingerprint("15.10", &reordered), base);
+        let mut added = sources();
+        added.push(("db/migrations/02.sql".to_owned(), ""));
+        assert_ne!(fingerprint("15.10", &added), base);
+    }
+
+    #[test]
+    fn the_embedded_schema_is_hashed() {
+        let labels: Vec<String> = schema::all_sources().into_iter().map(|(l, _)| l).collect();
+        assert!(
+            labels.contains(&"db/init/00_roles.sql".to_owned()),
+            "{labels:?}"
+        );
+        assert!(
+            labels.iter().any(|l| l.starts_with("db/migrations/")),
+            "{labels:?}"
+        );
+    }
+}
