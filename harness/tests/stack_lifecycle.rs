@@ -286,3 +286,54 @@ async fn harness_up_prints_env_and_cleans_up_on_sigint() {
         "the auth server still answers"
     );
 }
+
+#[tokio::test]
+async fn an_auth_server_that_dies_is_reported_with_its_output() {
+    // `sleep` without an operand exits at once, complaining on stderr.
+    let err = Stack::builder()
+        .auth_server_bin("/bin/sleep")
+        .start()
+        .await
+        .expect_err("a dead auth server fails the start");
+    let message = err.to_string();
+    assert!(
+        message.contains("the auth server `/bin/sleep` exited before it was healthy"),
+        "{message}"
+    );
+    assert!(
+        message.contains("missing operand"),
+        "the log tail is quoted: {message}"
+    );
+}
+
+#[test]
+fn harness_up_reports_a_failed_start_and_leaves_nothing_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["up", "--output", "env"])
+        .env("TMPDIR", tmp.path())
+        .env("HARNESS_AUTH_BIN", "/bin/false")
+        .output()
+        .expect("run harness up");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        output.stdout.is_empty(),
+        "nothing on stdout when nothing started"
+    );
+    assert!(
+        stderr.contains("the auth server `/bin/false` exited before it was healthy"),
+        "{stderr}"
+    );
+    assert_eq!(
+        processes_mentioning(tmp.path()),
+        Vec::<String>::new(),
+        "processes left behind"
+    );
+    let left: Vec<PathBuf> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(left.is_empty(), "files left in TMPDIR: {left:?}");
+}
