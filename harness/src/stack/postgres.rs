@@ -343,6 +343,8 @@ const FAST_SETTINGS: &[&str] = &[
     "jit=off",
     "logging_collector=off",
     "huge_pages=off",
+    // Segments live in the data directory, so even a killed server leaves nothing in /dev/shm.
+    "dynamic_shared_memory_type=mmap",
 ];
 
 #[cfg(test)]

@@ -3,8 +3,7 @@
 //! Copying the ~30 MB template is most of a warm boot. On a loaded disk it takes over a second,
 //! on tmpfs well under 100 ms, and a test database has no reason to outlive a reboot. An
 //! explicit TMPDIR always wins (it is how a caller chooses, and how tests watch for leftovers);
-//! a small /dev/shm, as Docker gives containers by default, is skipped because PostgreSQL's own
-//! shared memory lives there too.
+//! a small /dev/shm (Docker gives containers 64 MB) is skipped, as a few stacks would fill it.
 
 use std::{ffi::CString, os::unix::ffi::OsStrExt, path::Path, path::PathBuf};
 
@@ -13,7 +12,7 @@ use tempfile::TempDir;
 use super::StackError;
 
 const SHM: &str = "/dev/shm";
-/// Room for a few dozen parallel stacks and their shared memory.
+/// Room for a few dozen parallel stacks.
 const MIN_SHM_FREE: u64 = 1 << 30;
 
 /// A new private directory named `<prefix>XXXXXX` under the chosen base.
