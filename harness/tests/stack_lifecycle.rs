@@ -337,3 +337,31 @@ fn harness_up_reports_a_failed_start_and_leaves_nothing_behind() {
         .collect();
     assert!(left.is_empty(), "files left in TMPDIR: {left:?}");
 }
+
+#[test]
+fn harness_up_interrupted_while_starting_exits_0_and_leaves_nothing_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["up", "--output", "env"])
+        .env("TMPDIR", tmp.path())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("run harness up");
+    // Most likely mid-boot (copying or starting PostgreSQL); either way the outcome is the same.
+    std::thread::sleep(Duration::from_millis(150));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert!(status.success(), "harness up exited with {status}");
+    assert_eq!(
+        processes_mentioning(tmp.path()),
+        Vec::<String>::new(),
+        "processes left behind"
+    );
+    let left: Vec<PathBuf> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(left.is_empty(), "files left in TMPDIR: {left:?}");
+}

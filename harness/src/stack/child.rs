@@ -85,6 +85,28 @@ impl ChildProcess {
         })
     }
 
+    /// Runs a short-lived program (initdb, cp) to completion. If the caller is cancelled, the
+    /// drop stops and reaps it, so nothing keeps writing into a directory being removed.
+    pub(crate) async fn run(
+        command: Command,
+        log: &Path,
+        credentials: Option<Credentials>,
+    ) -> Result<ExitStatus, StackError> {
+        let mut process = Self::spawn(
+            command,
+            log,
+            credentials,
+            libc::SIGTERM,
+            Duration::from_secs(5),
+        )?;
+        loop {
+            if let Some(status) = process.exited() {
+                return Ok(status);
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }

@@ -5,7 +5,8 @@ use std::{io, path::PathBuf, time::Duration};
 
 /// A failure starting or stopping a [`Stack`](super::Stack).
 ///
-/// `Debug` prints the message too, so `Stack::start().await.unwrap()` in a test says what to do.
+/// The message never repeats its source (so `{:#}` in anyhow reads cleanly); `Debug` prints the
+/// message and every cause, so `Stack::start().await.unwrap()` in a test says what to do.
 #[derive(thiserror::Error)]
 pub enum StackError {
     #[error(
@@ -27,7 +28,7 @@ pub enum StackError {
     )]
     NoPostgresUser,
 
-    #[error("{action}: {source}")]
+    #[error("{action}")]
     Io {
         action: String,
         #[source]
@@ -60,16 +61,14 @@ pub enum StackError {
         log_tail: String,
     },
 
-    #[error("building the database template: {step}: {source}")]
+    #[error("building the database template: {step}")]
     TemplateSql {
         step: String,
         #[source]
         source: sqlx::Error,
     },
 
-    #[error(
-        "building the database template: auth::migrate as supabase_auth_admin failed: {source}"
-    )]
+    #[error("building the database template: auth::migrate as supabase_auth_admin failed")]
     AuthMigrations {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
@@ -105,15 +104,10 @@ pub enum StackError {
 
 impl std::fmt::Debug for StackError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let message = self.to_string();
-        write!(f, "{message}")?;
-        // Most messages already quote their direct cause; add only what they leave out.
+        write!(f, "{self}")?;
         let mut source = std::error::Error::source(self);
         while let Some(cause) = source {
-            let cause_text = cause.to_string();
-            if !message.contains(&cause_text) {
-                write!(f, "\n  caused by: {cause_text}")?;
-            }
+            write!(f, ": {cause}")?;
             source = cause.source();
         }
         Ok(())

@@ -17,7 +17,7 @@ use sqlx::{ConnectOptions, Connection, PgConnection, postgres::PgConnectOptions}
 
 use super::{
     StackError,
-    child::{ChildProcess, Credentials},
+    child::{ChildProcess, Credentials, log_tail},
     ports::free_port,
 };
 
@@ -124,24 +124,14 @@ impl PgBinaries {
                 "--no-sync",
                 "--no-instructions",
             ]);
-        if let Some(Credentials { uid, gid }) = credentials {
-            std::os::unix::process::CommandExt::uid(&mut command, uid);
-            std::os::unix::process::CommandExt::gid(&mut command, gid);
-        }
         let described = format!("initdb -D {}", data_dir.display());
-        let output = tokio::process::Command::from(command)
-            .output()
-            .await
-            .map_err(|e| StackError::io(format!("running {described}"), e))?;
-        if !output.status.success() {
+        let log = data_dir.with_file_name("initdb.log");
+        let status = ChildProcess::run(command, &log, credentials).await?;
+        if !status.success() {
             return Err(StackError::CommandFailed {
                 command: described,
-                status: output.status.to_string(),
-                output: format!(
-                    "{}{}",
-                    String::from_utf8_lossy(&output.stdout),
-                    String::from_utf8_lossy(&output.stderr)
-                ),
+                status: status.to_string(),
+                output: log_tail(&log),
             });
         }
         Ok(())

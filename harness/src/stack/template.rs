@@ -11,6 +11,7 @@ use std::{
     fs::File,
     os::fd::AsRawFd,
     path::{Path, PathBuf},
+    process::Command,
     time::{Duration, Instant},
 };
 
@@ -19,7 +20,7 @@ use sqlx::Connection;
 
 use super::{
     StackError,
-    child::Credentials,
+    child::{ChildProcess, Credentials, log_tail},
     postgres::{Cluster, PASSWORD, PgBinaries, SUPERUSER, give_to},
     schema, scratch,
 };
@@ -135,15 +136,19 @@ async fn build(
         .expect("stop does not panic");
 
     // Copy next to the final place (same filesystem), then rename: atomic for other readers.
-    let staging = root.join(format!(
-        ".{}.partial-{}",
-        file_name(template),
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&staging);
-    copy_dir(&data, &staging).await?;
-    std::fs::rename(&staging, template).map_err(|e| {
-        let _ = std::fs::remove_dir_all(&staging);
+    // The staging directory is removed on every path out, cancellation included.
+    let staging = tempfile::Builder::new()
+        .prefix(".partial-")
+        .tempdir_in(root)
+        .map_err(|e| {
+            StackError::io(
+                format!("creating a staging directory in {}", root.display()),
+                e,
+            )
+        })?;
+    let copied = staging.path().join("data");
+    copy_dir(&data, &copied).await?;
+    std::fs::rename(&copied, template).map_err(|e| {
         StackError::io(
             format!("moving the template into {}", template.display()),
             e,
@@ -201,30 +206,21 @@ async fn apply_schema(cluster: &Cluster) -> Result<(), StackError> {
     Ok(())
 }
 
-/// `cp -a`: keeps ownership and the 0700 mode PostgreSQL insists on.
+/// `cp -a`: keeps ownership and the 0700 mode PostgreSQL insists on. Its complaints go to
+/// `cp.log` next to `to`.
 pub(crate) async fn copy_dir(from: &Path, to: &Path) -> Result<(), StackError> {
-    let described = format!("cp -a {} {}", from.display(), to.display());
-    let output = tokio::process::Command::new("cp")
-        .arg("-a")
-        .arg(from)
-        .arg(to)
-        .output()
-        .await
-        .map_err(|e| StackError::io(format!("running {described}"), e))?;
-    if !output.status.success() {
+    let mut command = Command::new("cp");
+    command.arg("-a").arg(from).arg(to);
+    let log = to.with_file_name("cp.log");
+    let status = ChildProcess::run(command, &log, None).await?;
+    if !status.success() {
         return Err(StackError::CommandFailed {
-            command: described,
-            status: output.status.to_string(),
-            output: String::from_utf8_lossy(&output.stderr).into_owned(),
+            command: format!("cp -a {} {}", from.display(), to.display()),
+            status: status.to_string(),
+            output: log_tail(&log),
         });
     }
     Ok(())
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
