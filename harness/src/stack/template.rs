@@ -12,7 +12,7 @@ use std::{
     os::fd::AsRawFd,
     path::{Path, PathBuf},
     process::Command,
-    time::{Duration, Instant},
+    time::{Duration, Instant, SystemTime},
 };
 
 use sha2::{Digest, Sha256};
@@ -27,6 +27,9 @@ use super::{
 
 /// Bump when the way a template is built changes without any SQL changing.
 const FORMAT_VERSION: u32 = 2;
+
+/// Templates unused this long are removed when a new one is built.
+const STALE_AFTER: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
 /// Roles that log in; all get the password `postgres`, as in the Supabase CLI.
 const LOGIN_ROLES: &[&str] = &[
@@ -79,6 +82,7 @@ pub(crate) async fn ensure(
     let root = cache_root()?;
     let template = root.join(&name);
     if template.is_dir() {
+        mark_used(&template);
         return Ok(template);
     }
     std::fs::create_dir_all(&root).map_err(|e| {
@@ -90,13 +94,45 @@ pub(crate) async fn ensure(
         .expect("the lock task does not panic")?;
     // Whoever held the lock before us may have built it.
     if template.is_dir() {
+        mark_used(&template);
         return Ok(template);
     }
     let started = Instant::now();
     tracing::info!(template = %template.display(), "building the database template (once per schema)");
     build(binaries, credentials, timeout, &root, &template).await?;
     tracing::info!(elapsed = ?started.elapsed(), "database template built");
+    prune_stale(&root, &template);
     Ok(template)
+}
+
+/// A template's mtime records its last use, for [`prune_stale`].
+fn mark_used(template: &Path) {
+    let _ = File::open(template).and_then(|dir| dir.set_modified(SystemTime::now()));
+}
+
+/// Removes templates of older schemas unused for [`STALE_AFTER`]: each is ~30 MB, and editing a
+/// migration makes a new one. Recent ones stay, since another checkout may still use them.
+fn prune_stale(root: &Path, keep: &Path) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if path == keep || !name.starts_with("pg") || !path.is_dir() {
+            continue;
+        }
+        let age = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok());
+        if age.is_some_and(|age| age > STALE_AFTER) {
+            tracing::info!(template = %path.display(), "removing a template unused for a week");
+            let _ = std::fs::remove_dir_all(&path);
+            let _ = std::fs::remove_file(root.join(format!("{name}.lock")));
+        }
+    }
 }
 
 /// An exclusive flock, held until the returned file is dropped.
@@ -272,6 +308,26 @@ mod tests {
         let mut added = sources();
         added.push(("db/migrations/02.sql".to_owned(), ""));
         assert_ne!(fingerprint("15.10", &added), base);
+    }
+
+    #[test]
+    fn only_templates_unused_for_a_week_are_pruned() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = |name: &str, age_days: u64| {
+            let path = root.path().join(name);
+            std::fs::create_dir(&path).unwrap();
+            let then = SystemTime::now() - Duration::from_secs(age_days * 24 * 60 * 60);
+            File::open(&path).unwrap().set_modified(then).unwrap();
+            path
+        };
+        let (old, recent, current) = (
+            dir("pg15-old", 8),
+            dir("pg15-recent", 2),
+            dir("pg15-new", 30),
+        );
+        let unrelated = dir("something-else", 30);
+        prune_stale(root.path(), &current);
+        assert!(!old.exists() && recent.exists() && current.exists() && unrelated.exists());
     }
 
     #[test]
