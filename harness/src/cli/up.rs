@@ -2,6 +2,8 @@
 //! where everything is, waits for SIGINT or SIGTERM, then stops the servers and removes its
 //! files before exiting 0.
 
+use std::io::Write;
+
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use harness::Stack;
@@ -45,9 +47,13 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         Output::Env => env_lines(&stack),
         Output::Pretty => panel(&stack),
     };
-    print!("{text}");
-    use std::io::Write as _;
-    std::io::stdout().flush().context("writing to stdout")?;
+    // Not print!: a closed pipe must be an error that still stops the stack, not a panic.
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .context("writing the stack's settings to stdout")?;
+    drop(stdout);
 
     tokio::select! {
         _ = interrupt.recv() => tracing::info!("SIGINT: stopping"),
