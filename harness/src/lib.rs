@@ -1,4 +1,15 @@
-pub mod scenario;
-pub mod run;
-pub mod report;
+//! Contract tests and fault injection for Supabase-backed APIs.
+//!
+//! [`Stack`] boots the backend a Supabase-backed service talks to (PostgreSQL with the
+//! supabase/postgres roles and a GoTrue-compatible auth server) as local processes, and serves
+//! the service's stages beside it. [`scenario`] reads scenario files, [`run`] replays them and
+//! [`report`] turns the results into snapshots, tables and JUnit XML.
+
 pub mod logs;
+pub mod report;
+pub mod run;
+pub mod scenario;
+pub mod stack;
+
+pub use run::Runner;
+pub use stack::{JWT_SECRET, Stack, StackBuilder, StackError};

@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id};
@@ -18,6 +18,31 @@ use crate::run::LogSource;
 
 /// Requests whose lines are kept; older ones are forgotten so a long run stays bounded.
 const REQUESTS_KEPT: usize = 10_000;
+
+/// The book every in-process stage logs into (request ids are UUIDs, so one book serves all).
+static GLOBAL: LazyLock<LogBook> = LazyLock::new(LogBook::default);
+
+/// Installs the process's tracing subscriber: the global [`LogBook`] for the service's events,
+/// and human-readable logs on stderr filtered by `env_var` (e.g. `RUST_LOG`, or `TEST_LOG` in
+/// tests so a test run stays quiet unless asked), falling back to `default_filter`.
+/// Calling it again is harmless: the first subscriber stays.
+pub fn install(env_var: &str, default_filter: &str) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::{EnvFilter, Layer, filter::Targets};
+
+    let stderr_filter = std::env::var(env_var)
+        .ok()
+        .and_then(|filter| EnvFilter::try_new(filter).ok())
+        .unwrap_or_else(|| EnvFilter::new(default_filter));
+    // Only the service's own events: they say what it decided. Framework events carry latencies,
+    // which would make snapshots change from run to run.
+    let book_filter = Targets::new().with_target("service", tracing::Level::DEBUG);
+    let _ = tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(stderr_filter))
+        .with(LogBook::global().with_filter(book_filter))
+        .try_init();
+}
 
 /// Log lines filed by request id. Cheap to clone; all clones share the same book.
 #[derive(Clone, Default)]
@@ -32,6 +57,11 @@ struct Book {
 }
 
 impl LogBook {
+    /// The book [`install`] fills.
+    pub fn global() -> LogBook {
+        GLOBAL.clone()
+    }
+
     fn file(&self, request_id: &str, line: String) {
         let mut book = self.inner.lock().expect("log book lock");
         if !book.lines.contains_key(request_id) {

@@ -117,7 +117,7 @@ impl IntoResponse for ServiceError {
                 "Unexpected error. Quote the request id when reporting it.".into(),
             ),
             Self::NotFound { method, path } => {
-                reply(StatusCode::NOT_FOUND, "not_found", format!("No route for {method} {path}."))
+                reply(StatusCode::NOT_FOUND, "not_found", format!("No route for {method} \"{path}\"."))
             }
             Self::MethodNotAllowed { method, path } => with_header(
                 reply(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", format!("{method} is not allowed on {path}; use POST.")),

@@ -106,7 +106,7 @@ async fn reference_routes_name_the_path_and_the_method() {
     let response = post(&format!("{base}/api/session/create."), &[], "").await;
     assert_eq!(response.status(), 404);
     let body: Value = response.json().await.unwrap();
-    assert_eq!(body["message"], "No route for POST /api/session/create..");
+    assert_eq!(body["message"], "No route for POST \"/api/session/create.\".");
 
     let response = reqwest::get(format!("{base}{ROUTE}")).await.unwrap();
     assert_eq!(response.status(), 405);

@@ -119,6 +119,20 @@ impl Runner {
         Runner { targets, http, logs: None }
     }
 
+    /// A runner for the stack's own auth server, database and served stages, with the service's
+    /// log lines from the global [`LogBook`](crate::logs::LogBook) (see [`crate::logs::install`]).
+    pub fn for_stack(stack: &crate::Stack) -> Runner {
+        let targets = Targets {
+            auth_url: stack.auth_url().to_owned(),
+            db_url: stack.db_url().to_owned(),
+            jwt_secret: stack.jwt_secret().to_owned(),
+            anon_key: stack.anon_key().to_owned(),
+            service_role_key: stack.service_role_key().to_owned(),
+            stages: stack.stages().urls().map(|(stage, url)| (stage.name().to_owned(), url.to_owned())).collect(),
+        };
+        Runner::new(targets).with_logs(Arc::new(crate::logs::LogBook::global()))
+    }
+
     /// Attaches the service's log lines to each exchange.
     pub fn with_logs(mut self, logs: Arc<dyn LogSource>) -> Runner {
         self.logs = Some(logs);
@@ -413,16 +427,16 @@ impl<'r> Replay<'r> {
     }
 
     fn redact(&mut self, received: &Received) -> RedactedResponse {
+        if let Some(request_id) = received.request_id() {
+            self.redactor.know(request_id, "request-id");
+        }
         let headers = SNAPSHOT_HEADERS
             .iter()
             .flat_map(|name| {
                 let values: Vec<String> = received.header_values(name).map(str::to_owned).collect();
                 values.into_iter().map(move |value| (name.to_string(), value))
             })
-            .map(|(name, value)| {
-                let value = if name == "x-request-id" { "[request-id]".to_owned() } else { self.redactor.text(&value) };
-                (name, value)
-            })
+            .map(|(name, value)| (name, self.redactor.text(&value)))
             .collect();
         RedactedResponse { status: received.status, headers, body: self.redactor.body(&received.body) }
     }

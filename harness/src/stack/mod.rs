@@ -1,0 +1,303 @@
+//! A local Supabase backend (PostgreSQL with the supabase/postgres roles, plus a GoTrue-compatible
+//! auth server) that a test starts in one line and that cleans up after itself.
+//!
+//! Everything runs natively as child processes: no Docker, nothing shared between stacks. Each
+//! stack gets its own data directory (copied from a cached template), ports and log files, so
+//! tests run in parallel; dropping a [`Stack`] stops the servers and removes the directory.
+//! The secret and keys are the Supabase CLI's, so a service configured for `supabase start`
+//! works against a stack unchanged.
+
+mod auth_server;
+mod child;
+mod error;
+mod keys;
+mod ports;
+mod postgres;
+mod schema;
+mod scratch;
+mod stages;
+mod template;
+
+use std::{
+    path::{Path, PathBuf},
+    time::{Duration, Instant},
+};
+
+use tempfile::TempDir;
+
+use self::{
+    auth_server::{AuthProgram, AuthServer, AuthSettings},
+    keys::ApiKeys,
+    postgres::{Cluster, PASSWORD, PgBinaries, SUPERUSER, give_to},
+};
+pub use self::{error::StackError, keys::JWT_SECRET, stages::ServedStages};
+
+/// A running PostgreSQL + auth server pair.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), harness::StackError> {
+/// let stack = harness::Stack::start().await?;
+/// let pool = sqlx::PgPool::connect(&stack.authenticator_db_url()).await.unwrap();
+/// // ... drive the service under test with stack.env() ...
+/// stack.stop().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Stack {
+    // Field order is drop order: the stages, then the auth server, then its database, then the
+    // directory.
+    stages: ServedStages,
+    auth: AuthServer,
+    postgres: Cluster,
+    dir: TempDir,
+    db_url: String,
+    keys: ApiKeys,
+}
+
+impl Stack {
+    /// Starts a stack with the defaults (see [`StackBuilder`]).
+    pub async fn start() -> Result<Self, StackError> {
+        Self::builder().start().await
+    }
+
+    /// Options for a stack: `Stack::builder().jwt_exp(60).start().await`.
+    pub fn builder() -> StackBuilder {
+        StackBuilder::default()
+    }
+
+    /// `postgres://supabase_admin:postgres@127.0.0.1:PORT/postgres`: the superuser, for
+    /// inspecting and seeding, never for what the service under test does.
+    pub fn db_url(&self) -> &str {
+        &self.db_url
+    }
+
+    /// `postgres://authenticator:postgres@127.0.0.1:PORT/postgres`: the role a PostgREST-like
+    /// service logs in as before switching to the request's role.
+    pub fn authenticator_db_url(&self) -> String {
+        self.role_db_url("authenticator")
+    }
+
+    /// The URL of `role` (one of supabase_admin, postgres, authenticator, supabase_auth_admin).
+    pub fn role_db_url(&self, role: &str) -> String {
+        format!(
+            "postgres://{role}:{PASSWORD}@127.0.0.1:{}/postgres",
+            self.postgres.port()
+        )
+    }
+
+    /// The GoTrue root, e.g. `http://127.0.0.1:41234` (no trailing slash, no `/auth/v1`).
+    pub fn auth_url(&self) -> &str {
+        self.auth.url()
+    }
+
+    /// The HS256 secret shared by the auth server and the keys.
+    pub fn jwt_secret(&self) -> &str {
+        JWT_SECRET
+    }
+
+    /// The Supabase CLI's anon key.
+    pub fn anon_key(&self) -> &str {
+        &self.keys.anon
+    }
+
+    /// The Supabase CLI's service_role key.
+    pub fn service_role_key(&self) -> &str {
+        &self.keys.service_role
+    }
+
+    /// What `harness up --output env` prints, in this order: DB_URL (superuser, for inspection),
+    /// AUTH_URL, JWT_SECRET, ANON_KEY, SERVICE_ROLE_KEY, API_URL (the reference stage) and
+    /// STAGE_<NAME>_URL for every stage.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let mut env = vec![
+            ("DB_URL".to_owned(), self.db_url().to_owned()),
+            ("AUTH_URL".to_owned(), self.auth_url().to_owned()),
+            ("JWT_SECRET".to_owned(), self.jwt_secret().to_owned()),
+            ("ANON_KEY".to_owned(), self.anon_key().to_owned()),
+            ("SERVICE_ROLE_KEY".to_owned(), self.service_role_key().to_owned()),
+        ];
+        env.extend(self.stages.env());
+        env
+    }
+
+    /// The service's stages, served in-process against this stack.
+    pub fn stages(&self) -> &ServedStages {
+        &self.stages
+    }
+
+    /// The directory holding the data directory, sockets and logs; removed on stop.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The PostgreSQL server's log (quoted in errors; useful when a test fails).
+    pub fn postgres_log(&self) -> PathBuf {
+        self.dir.path().join("postgres.log")
+    }
+
+    /// The auth server's stdout and stderr.
+    pub fn auth_log(&self) -> PathBuf {
+        self.dir.path().join("auth.log")
+    }
+
+    /// The postmaster's process id.
+    pub fn postgres_pid(&self) -> u32 {
+        self.postgres.pid()
+    }
+
+    /// The auth server's process id.
+    pub fn auth_pid(&self) -> u32 {
+        self.auth.pid()
+    }
+
+    /// Stops the auth server, then PostgreSQL, and removes the stack's directory. Dropping a
+    /// stack does the same, blocking; this does it off the async runtime and reports the
+    /// directory removal.
+    pub async fn stop(self) -> Result<(), StackError> {
+        tokio::task::spawn_blocking(move || {
+            let Self {
+                mut auth,
+                mut postgres,
+                dir,
+                ..
+            } = self;
+            auth.stop();
+            postgres.stop();
+            let path = dir.path().to_path_buf();
+            dir.close().map_err(|e| {
+                StackError::io(
+                    format!("removing the stack directory {}", path.display()),
+                    e,
+                )
+            })
+        })
+        .await
+        .expect("stopping a stack does not panic")
+    }
+}
+
+/// Options for [`Stack`]; every one has a default matching `supabase start`.
+#[derive(Debug, Clone)]
+pub struct StackBuilder {
+    jwt_exp: u64,
+    auth_server_bin: Option<PathBuf>,
+    auth_log_level: String,
+    startup_timeout: Duration,
+    service_auth_timeout: Duration,
+    service_db_timeout: Duration,
+}
+
+impl Default for StackBuilder {
+    fn default() -> Self {
+        Self {
+            jwt_exp: 3600,
+            auth_server_bin: None,
+            auth_log_level: "info".to_owned(),
+            startup_timeout: Duration::from_secs(30),
+            service_auth_timeout: Duration::from_secs(2),
+            service_db_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+impl StackBuilder {
+    /// Access token lifetime in seconds (GOTRUE_JWT_EXP); default 3600.
+    pub fn jwt_exp(mut self, seconds: u64) -> Self {
+        self.jwt_exp = seconds;
+        self
+    }
+
+    /// Runs this GoTrue-compatible binary (with no arguments, configured by GoTrue's env vars)
+    /// instead of HARNESS_AUTH_BIN or the harness's own auth server.
+    pub fn auth_server_bin(mut self, path: impl Into<PathBuf>) -> Self {
+        self.auth_server_bin = Some(path.into());
+        self
+    }
+
+    /// GOTRUE_LOG_LEVEL for the auth server; default `info`.
+    pub fn auth_log_level(mut self, level: impl Into<String>) -> Self {
+        self.auth_log_level = level.into();
+        self
+    }
+
+    /// How long the served stages wait for the auth server (`GET /user`); default 2 s.
+    pub fn service_auth_timeout(mut self, timeout: Duration) -> Self {
+        self.service_auth_timeout = timeout;
+        self
+    }
+
+    /// How long the served stages wait for the database (the whole transaction); default 2 s.
+    pub fn service_db_timeout(mut self, timeout: Duration) -> Self {
+        self.service_db_timeout = timeout;
+        self
+    }
+
+    /// How long each server may take to become ready; default 30 s.
+    pub fn startup_timeout(mut self, timeout: Duration) -> Self {
+        self.startup_timeout = timeout;
+        self
+    }
+
+    /// Builds the template if needed, copies it, starts PostgreSQL, then the auth server.
+    pub async fn start(self) -> Result<Stack, StackError> {
+        let started = Instant::now();
+        let binaries = PgBinaries::locate()?;
+        let program = AuthProgram::locate(self.auth_server_bin.as_deref())?;
+        let credentials = postgres::server_credentials()?;
+        let template = template::ensure(&binaries, credentials, self.startup_timeout).await?;
+        tracing::debug!(elapsed = ?started.elapsed(), template = %template.display(), "template ready");
+
+        // Locals drop in reverse order, so a failure below stops what started, then removes dir.
+        let dir = scratch::scratch_dir("supabase-harness-")?;
+        give_to(dir.path(), credentials)?;
+        let data = dir.path().join("data");
+        template::copy_dir(&template, &data).await?;
+        tracing::debug!(elapsed = ?started.elapsed(), "data directory copied");
+        let postgres = Cluster::start(
+            &binaries,
+            &data,
+            dir.path(),
+            credentials,
+            self.startup_timeout,
+        )
+        .await?;
+
+        let settings = AuthSettings {
+            database_url: format!(
+                "postgres://supabase_auth_admin:{PASSWORD}@127.0.0.1:{}/postgres",
+                postgres.port()
+            ),
+            jwt_secret: JWT_SECRET.to_owned(),
+            jwt_exp: self.jwt_exp,
+            log_level: self.auth_log_level,
+        };
+        let log = dir.path().join("auth.log");
+        let auth = AuthServer::start(&program, &settings, &log, self.startup_timeout).await?;
+
+        let db_url = format!(
+            "postgres://{SUPERUSER}:{PASSWORD}@127.0.0.1:{}/postgres",
+            postgres.port()
+        );
+        let keys = ApiKeys::mint(JWT_SECRET);
+        let auth_url = url::Url::parse(auth.url()).expect("the auth server's URL is a URL");
+        let authenticator_url = format!("postgres://authenticator:{PASSWORD}@127.0.0.1:{}/postgres", postgres.port());
+        let service = service::Config::new(auth_url, keys.anon.clone(), authenticator_url)
+            .with_auth_timeout(self.service_auth_timeout)
+            .with_db_timeout(self.service_db_timeout);
+        let stages = ServedStages::start(&service).await?;
+        tracing::info!(
+            db = %db_url,
+            auth = %auth.url(),
+            elapsed = ?started.elapsed(),
+            "stack ready"
+        );
+        Ok(Stack {
+            stages,
+            auth,
+            postgres,
+            dir,
+            db_url,
+            keys,
+        })
+    }
+}
