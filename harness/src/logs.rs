@@ -39,7 +39,12 @@ pub fn install(env_var: &str, default_filter: &str) {
     // which would make snapshots change from run to run.
     let book_filter = Targets::new().with_target("service", tracing::Level::DEBUG);
     let _ = tracing_subscriber::registry()
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(stderr_filter))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                .with_filter(stderr_filter),
+        )
         .with(LogBook::global().with_filter(book_filter))
         .try_init();
 }

@@ -354,7 +354,7 @@ fn harness_up_reports_a_failed_start_and_leaves_nothing_behind() {
         .output()
         .expect("run harness up");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
         output.stdout.is_empty(),
         "nothing on stdout when nothing started"

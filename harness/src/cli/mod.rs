@@ -1,12 +1,14 @@
 //! Argument parsing and dispatch for the `harness` binary. Logs (RUST_LOG) go to stderr; stdout
 //! carries only what a command was asked to print, so it can be piped or sourced.
 
+mod run;
+mod scenarios;
 mod up;
 
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
-use tracing_subscriber::EnvFilter;
 
 /// The hidden subcommand that runs the auth server (see `main`).
 pub(crate) const AUTH_SERVER: &str = "auth-server";
@@ -24,31 +26,61 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Boot PostgreSQL and the auth server locally and keep them up until Ctrl-C.
+    /// Boot the stack, replay scenarios (default: all) and compare with their snapshots.
+    Run(run::RunArgs),
+    /// List the scenarios and their stories.
+    List(scenarios::ListArgs),
+    /// Replay one scenario and print every exchange and the server's log lines.
+    Show(scenarios::ShowArgs),
+    /// Boot PostgreSQL, the auth server and the service's stages, and keep them up until Ctrl-C.
     Up(up::UpArgs),
     /// Run the GoTrue-compatible auth server from GOTRUE_* env vars (what a stack spawns).
     #[command(name = AUTH_SERVER, hide = true)]
     AuthServer,
 }
 
+/// Exit status 0: everything passed; 1: a scenario failed; 2: the harness could not do its job.
 pub(crate) fn run() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("warn,harness=info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // The service's log lines go into the snapshots; stderr shows them only when asked.
+    let default_filter = match cli.command {
+        Command::Up(_) => "warn,harness=info,service=info",
+        _ => "warn,service=off,tower_http=off",
+    };
+    harness::logs::install("RUST_LOG", default_filter);
     let outcome = match cli.command {
-        Command::Up(args) => up::run(args),
+        Command::Run(args) => block_on(run::run(args)),
+        Command::Show(args) => block_on(scenarios::show(args)),
+        Command::List(args) => scenarios::list(args).map(|()| true),
+        Command::Up(args) => up::run(args).map(|()| true),
         Command::AuthServer => return auth::main_from_env(),
     };
     match outcome {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
         Err(error) => {
             eprintln!("harness: {error:#}");
-            ExitCode::FAILURE
+            ExitCode::from(2)
         }
+    }
+}
+
+fn block_on<T>(job: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(job)
+}
+
+/// Writes a command's output to stdout, without colour where stdout is not a terminal. A reader
+/// that went away (`harness list | head`) is not an error.
+fn print(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut stdout = anstream::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(error).context("writing to stdout"),
+        _ => Ok(()),
     }
 }

@@ -20,7 +20,8 @@ pub(crate) struct UpArgs {
 enum Output {
     /// A panel for humans, like `supabase status`.
     Pretty,
-    /// KEY=VALUE lines (DB_URL, AUTH_URL, JWT_SECRET, ANON_KEY, SERVICE_ROLE_KEY).
+    /// KEY=VALUE lines (DB_URL, AUTH_URL, JWT_SECRET, ANON_KEY, SERVICE_ROLE_KEY, API_URL,
+    /// STAGE_<NAME>_URL).
     Env,
 }
 
@@ -71,7 +72,8 @@ fn env_lines(stack: &Stack) -> String {
 }
 
 fn panel(stack: &Stack) -> String {
-    let rows = [
+    let mut rows = vec![
+        ("API URL (reference)", stack.stages().url(service::Stage::Reference).to_owned()),
         ("Auth URL", stack.auth_url().to_owned()),
         ("DB URL (service)", stack.authenticator_db_url()),
         ("DB URL (superuser)", stack.db_url().to_owned()),
@@ -80,6 +82,9 @@ fn panel(stack: &Stack) -> String {
         ("service_role key", stack.service_role_key().to_owned()),
         ("Logs", stack.dir().display().to_string()),
     ];
+    let stage_rows: Vec<(String, String)> =
+        stack.stages().urls().map(|(stage, url)| (format!("stage {stage}"), url.to_owned())).collect();
+    rows.extend(stage_rows.iter().map(|(name, url)| (name.as_str(), url.clone())));
     let width = rows.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
     let mut text = String::from("supabase-harness stack is running. Press Ctrl-C to stop.\n\n");
     for (name, value) in rows {
