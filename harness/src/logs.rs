@@ -77,7 +77,10 @@ impl LogBook {
                 }
             }
         }
-        book.lines.entry(request_id.to_owned()).or_default().push(line);
+        book.lines
+            .entry(request_id.to_owned())
+            .or_default()
+            .push(line);
     }
 }
 
@@ -104,7 +107,9 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        let Some(scope) = ctx.event_scope(event) else { return };
+        let Some(scope) = ctx.event_scope(event) else {
+            return;
+        };
         let request_id = scope
             .from_root()
             .find_map(|span| span.extensions().get::<RequestId>().map(|id| id.0.clone()));
@@ -169,7 +174,13 @@ mod tests {
             drop(_entered);
             tracing::info!("outside any request");
         });
-        assert_eq!(book.lines("req-1"), ["WARN harness::logs::tests: insert refused user_id=\"u\"", "ERROR harness::logs::tests: rls"]);
+        assert_eq!(
+            book.lines("req-1"),
+            [
+                "WARN harness::logs::tests: insert refused user_id=\"u\"",
+                "ERROR harness::logs::tests: rls"
+            ]
+        );
         assert!(book.lines("req-2").is_empty());
     }
 }

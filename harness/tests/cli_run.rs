@@ -4,7 +4,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn harness(args: &[&str]) -> Output {
@@ -26,19 +29,39 @@ fn run_passes_every_scenario_and_writes_junit_with_a_case_per_step() {
     let junit = dir.path().join("out.xml");
     let output = harness(&["run", "--junit", junit.to_str().unwrap()]);
     let stdout = text(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{stdout}\n{}", text(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        text(&output.stderr)
+    );
     let scenarios = std::fs::read_dir(root().join("scenarios"))
         .unwrap()
-        .filter(|entry| entry.as_ref().unwrap().path().extension().is_some_and(|ext| ext == "toml"))
+        .filter(|entry| {
+            entry
+                .as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|ext| ext == "toml")
+        })
         .count();
-    assert!(stdout.contains(&format!("{scenarios} passed, 0 failed")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("{scenarios} passed, 0 failed")),
+        "{stdout}"
+    );
 
     let xml = std::fs::read_to_string(&junit).unwrap();
     let steps: usize = std::fs::read_dir(root().join("scenarios"))
         .unwrap()
         .map(|entry| entry.unwrap().path())
         .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
-        .map(|path| std::fs::read_to_string(path).unwrap().matches("[[step]]").count())
+        .map(|path| {
+            std::fs::read_to_string(path)
+                .unwrap()
+                .matches("[[step]]")
+                .count()
+        })
         .sum();
     assert_eq!(xml.matches("<testcase ").count(), steps, "{xml}");
     assert!(xml.starts_with("<?xml"), "{xml}");
@@ -54,11 +77,19 @@ fn a_changed_answer_fails_with_a_diff_that_shows_exactly_the_change() {
     assert_ne!(stored, altered, "the snapshot has a 401 to alter");
     std::fs::write(dir.path().join("missing-header.snap"), altered).unwrap();
 
-    let output = harness(&["run", "--snapshots", dir.path().to_str().unwrap(), "scenarios/missing-header.toml"]);
+    let output = harness(&[
+        "run",
+        "--snapshots",
+        dir.path().to_str().unwrap(),
+        "scenarios/missing-header.toml",
+    ]);
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("FAILED missing-header"), "{stdout}");
-    assert!(stdout.contains("-→ 500\n") && stdout.contains("+→ 401\n"), "{stdout}");
+    assert!(
+        stdout.contains("-→ 500\n") && stdout.contains("+→ 401\n"),
+        "{stdout}"
+    );
     assert!(stdout.contains("0 passed, 1 failed"), "{stdout}");
 }
 
@@ -72,10 +103,18 @@ fn a_failed_expectation_names_the_step_and_what_came_back() {
          method = \"POST\"\npath = \"/api/session/create\"\nexpect = { status = 500 }\n",
     )
     .unwrap();
-    let output = harness(&["run", "--snapshots", dir.path().to_str().unwrap(), scenario.to_str().unwrap()]);
+    let output = harness(&[
+        "run",
+        "--snapshots",
+        dir.path().to_str().unwrap(),
+        scenario.to_str().unwrap(),
+    ]);
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("step 1 \"no header\": status: expected 500, got 401"), "{stdout}");
+    assert!(
+        stdout.contains("step 1 \"no header\": status: expected 500, got 401"),
+        "{stdout}"
+    );
     assert!(stdout.contains("no snapshot yet"), "{stdout}");
 }
 
@@ -88,9 +127,18 @@ fn a_malformed_scenario_is_reported_with_its_position_and_nothing_runs() {
     let output = harness(&["run", scenario.to_str().unwrap()]);
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains(&format!("{}:4:9: unknown stage `refrence`", scenario.display())), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{}:4:9: unknown stage `refrence`",
+            scenario.display()
+        )),
+        "{stderr}"
+    );
     assert!(stderr.contains("nothing was run"), "{stderr}");
-    assert!(!stderr.contains("booting"), "no stack was started: {stderr}");
+    assert!(
+        !stderr.contains("booting"),
+        "no stack was started: {stderr}"
+    );
 }
 
 #[test]
@@ -98,15 +146,25 @@ fn list_shows_every_scenario_with_its_story() {
     let output = harness(&["list"]);
     let stdout = text(&output.stdout);
     assert!(output.status.success());
-    assert!(stdout.contains("phantom-cookie (2 steps)\n    Failure 3 of the debrief"), "{stdout}");
+    assert!(
+        stdout.contains("phantom-cookie (2 steps)\n    Failure 3 of the debrief"),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn show_replays_one_scenario_with_the_server_log() {
     let output = harness(&["show", "anon-client-rls"]);
     let stdout = text(&output.stdout);
-    assert!(output.status.success(), "{stdout}\n{}", text(&output.stderr));
-    assert!(stdout.contains("new row violates row-level security policy for table \"sessions\""), "{stdout}");
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        text(&output.stderr)
+    );
+    assert!(
+        stdout.contains("new row violates row-level security policy for table \"sessions\""),
+        "{stdout}"
+    );
     assert!(stdout.contains("server log:"), "{stdout}");
     assert!(stdout.ends_with("every expectation held\n"), "{stdout}");
 }

@@ -5,7 +5,13 @@ use std::path::Path;
 use harness::scenario::{Body, Placeholder, Scenario, Target, TokenKind, UserCreation};
 use rstest::rstest;
 
-const STAGES: &[&str] = &["route-missing", "cookie-first", "anon-client", "debrief-final", "reference"];
+const STAGES: &[&str] = &[
+    "route-missing",
+    "cookie-first",
+    "anon-client",
+    "debrief-final",
+    "reference",
+];
 
 fn parse(text: &str) -> Result<Scenario, harness::scenario::ParseError> {
     Scenario::parse(Path::new("scenarios/example.toml"), text, STAGES)
@@ -59,17 +65,27 @@ fn a_full_scenario_parses_into_the_model() {
     let first = &scenario.steps[0];
     assert_eq!(first.target, Target::Stage("cookie-first".into()));
     // Table headers keep the order they were written in.
-    let names: Vec<_> = first.headers.iter().map(|(name, _)| name.as_str()).collect();
+    let names: Vec<_> = first
+        .headers
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .collect();
     assert_eq!(names, ["Authorization", "Cookie"]);
     let token: Vec<_> = first.headers[0].1.placeholders().cloned().collect();
-    assert_eq!(token, [Placeholder::Token("alice".into(), TokenKind::Valid)]);
+    assert_eq!(
+        token,
+        [Placeholder::Token("alice".into(), TokenKind::Valid)]
+    );
     assert_eq!(first.expect.status, Some(500));
 
     let second = &scenario.steps[1];
     // A repeated header survives as two entries.
     assert_eq!(second.headers.len(), 2);
     assert!(matches!(&second.body, Some(Body::Json(json)) if json["user_id"] == "{{bob.id}}"));
-    assert_eq!(second.captures, [("session".to_string(), "sessionId".to_string())]);
+    assert_eq!(
+        second.captures,
+        [("session".to_string(), "sessionId".to_string())]
+    );
     assert_eq!(second.expect.headers[0].0, "www-authenticate");
     assert_eq!(second.expect.sql[0].1, serde_json::json!(1));
 
@@ -83,15 +99,24 @@ fn step_with(line: &str) -> String {
 }
 
 #[rstest]
-#[case::unknown_stage(step_with("stage = \"cookie_first\""), 7, 9, "unknown stage `cookie_first`")]
+#[case::unknown_stage(
+    step_with("stage = \"cookie_first\""),
+    7,
+    9,
+    "unknown stage `cookie_first`"
+)]
 #[case::unknown_user(
-    step_with("stage = \"reference\"\nheaders = { Authorization = \"Bearer {{carol.token.valid}}\" }"),
+    step_with(
+        "stage = \"reference\"\nheaders = { Authorization = \"Bearer {{carol.token.valid}}\" }"
+    ),
     3,
     1,
     "user `carol`"
 )]
 #[case::unknown_token_kind(
-    step_with("stage = \"reference\"\nheaders = { Authorization = \"Bearer {{alice.token.forged}}\" }"),
+    step_with(
+        "stage = \"reference\"\nheaders = { Authorization = \"Bearer {{alice.token.forged}}\" }"
+    ),
     8,
     37,
     "unknown token kind `forged`"
@@ -103,9 +128,24 @@ fn step_with(line: &str) -> String {
     "no earlier step captures"
 )]
 #[case::no_target(step_with(""), 3, 1, "exactly one of `stage`, `target` or `url`")]
-#[case::two_targets(step_with("stage = \"reference\"\ntarget = \"auth\""), 3, 1, "exactly one of")]
-#[case::unknown_field(step_with("stage = \"reference\"\nexpected = 3"), 8, 1, "unknown field `expected`")]
-#[case::wrong_type(step_with("stage = \"reference\"\nexpect = { status = \"ok\" }"), 8, 21, "invalid type")]
+#[case::two_targets(
+    step_with("stage = \"reference\"\ntarget = \"auth\""),
+    3,
+    1,
+    "exactly one of"
+)]
+#[case::unknown_field(
+    step_with("stage = \"reference\"\nexpected = 3"),
+    8,
+    1,
+    "unknown field `expected`"
+)]
+#[case::wrong_type(
+    step_with("stage = \"reference\"\nexpect = { status = \"ok\" }"),
+    8,
+    21,
+    "invalid type"
+)]
 #[case::lowercase_method(
     "story = \"s\"\n[[step]]\nname = \"n\"\nstage = \"reference\"\nmethod = \"post\"\npath = \"/p\"\n".to_string(),
     5,
@@ -123,7 +163,12 @@ fn malformed_scenarios_name_the_file_and_position(
     let position = error.position.expect("a position");
     assert_eq!((position.line, position.column), (line, column), "{error}");
     assert!(error.message.contains(message), "{error}");
-    assert!(error.to_string().starts_with(&format!("scenarios/example.toml:{line}:{column}: ")), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with(&format!("scenarios/example.toml:{line}:{column}: ")),
+        "{error}"
+    );
 }
 
 #[test]
@@ -135,12 +180,21 @@ fn a_scenario_without_steps_runs_nothing_and_says_so() {
 #[test]
 fn a_missing_file_is_reported_with_its_path() {
     let error = Scenario::load("scenarios/does-not-exist.toml", STAGES).unwrap_err();
-    assert!(error.to_string().starts_with("scenarios/does-not-exist.toml: cannot read"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("scenarios/does-not-exist.toml: cannot read"),
+        "{error}"
+    );
 }
 
 /// Every scenario the project ships parses: a broken file fails here, not in the middle of a run.
 #[rstest]
 fn shipped_scenarios_parse(#[files("../scenarios/*.toml")] path: std::path::PathBuf) {
     let scenario = Scenario::load(&path, STAGES).unwrap_or_else(|error| panic!("{error}"));
-    assert!(!scenario.story.is_empty(), "{} has no story", path.display());
+    assert!(
+        !scenario.story.is_empty(),
+        "{} has no story",
+        path.display()
+    );
 }

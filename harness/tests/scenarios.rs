@@ -22,9 +22,19 @@ async fn scenario(#[files("../scenarios/*.toml")] path: PathBuf) {
         .setup_error
         .iter()
         .cloned()
-        .chain(report.steps.iter().flat_map(|step| step.failures.iter().map(|f| format!("{}: {f}", step.name))))
+        .chain(
+            report
+                .steps
+                .iter()
+                .flat_map(|step| step.failures.iter().map(|f| format!("{}: {f}", step.name))),
+        )
         .collect();
-    assert!(failures.is_empty(), "{} failed:\n{}\n\nthe replay:\n{text}", scenario.name, failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failed:\n{}\n\nthe replay:\n{text}",
+        scenario.name,
+        failures.join("\n")
+    );
 
     insta::with_settings!({
         snapshot_path => "../../snapshots",

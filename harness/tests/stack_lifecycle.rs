@@ -42,6 +42,21 @@ async fn assert_answers(stack: &Stack) {
     assert_eq!(health.status(), 200);
 }
 
+/// What `harness up --output env` prints and `Stack::env()` returns, in order.
+const ENV_KEYS: [&str; 11] = [
+    "DB_URL",
+    "AUTH_URL",
+    "JWT_SECRET",
+    "ANON_KEY",
+    "SERVICE_ROLE_KEY",
+    "API_URL",
+    "STAGE_ROUTE_MISSING_URL",
+    "STAGE_COOKIE_FIRST_URL",
+    "STAGE_ANON_CLIENT_URL",
+    "STAGE_DEBRIEF_FINAL_URL",
+    "STAGE_REFERENCE_URL",
+];
+
 #[tokio::test]
 async fn two_stacks_run_side_by_side_on_their_own_ports() {
     let (first, second) = tokio::join!(Stack::start(), Stack::start());
@@ -79,23 +94,12 @@ async fn the_values_are_the_supabase_cli_ones() {
     );
     let env = stack.env();
     let keys: Vec<&str> = env.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(keys, ENV_KEYS);
     assert_eq!(
-        keys,
-        [
-            "DB_URL",
-            "AUTH_URL",
-            "JWT_SECRET",
-            "ANON_KEY",
-            "SERVICE_ROLE_KEY",
-            "API_URL",
-            "STAGE_ROUTE_MISSING_URL",
-            "STAGE_COOKIE_FIRST_URL",
-            "STAGE_ANON_CLIENT_URL",
-            "STAGE_DEBRIEF_FINAL_URL",
-            "STAGE_REFERENCE_URL",
-        ]
+        env[0].1,
+        stack.db_url(),
+        "DB_URL is the superuser's, for inspection"
     );
-    assert_eq!(env[0].1, stack.db_url(), "DB_URL is the superuser's, for inspection");
     assert_eq!(env[3].1, stack.anon_key());
     assert_eq!(env[5].1, env[10].1, "API_URL is the reference stage");
 }
@@ -228,7 +232,7 @@ async fn harness_up_prints_env_and_cleans_up_on_sigint() {
 
     let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
     let mut env = Vec::new();
-    for _ in 0..11 {
+    for _ in 0..ENV_KEYS.len() {
         let line = lines
             .next()
             .expect("harness up printed eleven lines")
@@ -237,22 +241,7 @@ async fn harness_up_prints_env_and_cleans_up_on_sigint() {
         env.push((key.to_owned(), value.to_owned()));
     }
     let keys: Vec<&str> = env.iter().map(|(k, _)| k.as_str()).collect();
-    assert_eq!(
-        keys,
-        [
-            "DB_URL",
-            "AUTH_URL",
-            "JWT_SECRET",
-            "ANON_KEY",
-            "SERVICE_ROLE_KEY",
-            "API_URL",
-            "STAGE_ROUTE_MISSING_URL",
-            "STAGE_COOKIE_FIRST_URL",
-            "STAGE_ANON_CLIENT_URL",
-            "STAGE_DEBRIEF_FINAL_URL",
-            "STAGE_REFERENCE_URL",
-        ]
-    );
+    assert_eq!(keys, ENV_KEYS);
     let db_url = &env[0].1;
     let auth_url = &env[1].1;
     let api_url = &env[5].1;
@@ -264,7 +253,10 @@ async fn harness_up_prints_env_and_cleans_up_on_sigint() {
         .fetch_one(&mut conn)
         .await
         .unwrap();
-    assert_eq!(user, "supabase_admin", "DB_URL is the superuser's, for inspection");
+    assert_eq!(
+        user, "supabase_admin",
+        "DB_URL is the superuser's, for inspection"
+    );
     conn.close().await.unwrap();
     let health = reqwest::get(format!("{auth_url}/health"))
         .await
@@ -275,7 +267,11 @@ async fn harness_up_prints_env_and_cleans_up_on_sigint() {
         .send()
         .await
         .expect("API_URL answers");
-    assert_eq!(unauthenticated.status(), 401, "the reference stage wants a Bearer token");
+    assert_eq!(
+        unauthenticated.status(),
+        401,
+        "the reference stage wants a Bearer token"
+    );
     let stack_dirs: Vec<PathBuf> = std::fs::read_dir(tmp.path())
         .unwrap()
         .map(|e| e.unwrap().path())

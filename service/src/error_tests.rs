@@ -76,7 +76,10 @@ async fn not_found_names_the_path_and_405_allows_post() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let json: Value = serde_json::from_str(&body).unwrap();
     // Quoted, so a trailing-dot typo cannot hide behind the sentence's own full stop.
-    assert_eq!(json["message"], "No route for POST \"/api/session/create.\".");
+    assert_eq!(
+        json["message"],
+        "No route for POST \"/api/session/create.\"."
+    );
 
     let path = "/api/session/create".to_string();
     let (status, headers, _) = render(ServiceError::MethodNotAllowed {

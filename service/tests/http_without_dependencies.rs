@@ -2,13 +2,11 @@
 //! routing, request ids, logs, and an auth server that is not there. Behaviour that needs the
 //! real database and auth server is covered by the harness's `service_stages` tests.
 
-
 use serde_json::Value;
 mod common;
 
 use common::{TOKEN, post, serve};
 use service::{ROUTE, Stage};
-
 
 #[tokio::test]
 async fn reference_refuses_bad_credentials_before_asking_anyone() {
@@ -74,7 +72,10 @@ async fn reference_routes_name_the_path_and_the_method() {
     let response = post(&format!("{base}/api/session/create."), &[], "").await;
     assert_eq!(response.status(), 404);
     let body: Value = response.json().await.unwrap();
-    assert_eq!(body["message"], "No route for POST \"/api/session/create.\".");
+    assert_eq!(
+        body["message"],
+        "No route for POST \"/api/session/create.\"."
+    );
 
     let response = reqwest::get(format!("{base}{ROUTE}")).await.unwrap();
     assert_eq!(response.status(), 405);

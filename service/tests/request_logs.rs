@@ -11,7 +11,6 @@ mod common;
 use common::{TOKEN, post, serve};
 use service::{ROUTE, Stage};
 
-
 /// Collects what the subscriber writes.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);

@@ -79,8 +79,13 @@ fn block_on<T>(job: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T
 fn print(text: &str) -> anyhow::Result<()> {
     use std::io::Write;
     let mut stdout = anstream::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
-        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(error).context("writing to stdout"),
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(error).context("writing to stdout")
+        }
         _ => Ok(()),
     }
 }

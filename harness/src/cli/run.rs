@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Args;
+use harness::Stack;
 use harness::report::snapshot::{self, Comparison, SnapshotStore};
 use harness::report::{ScenarioOutcome, junit, terminal};
 use harness::run::{Runner, Targets};
 use harness::scenario::{Scenario, Target};
-use harness::Stack;
 
 use super::scenarios::load_all;
 
@@ -47,13 +47,22 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<bool> {
         scenarios.retain(|scenario| scenario.name.contains(filter.as_str()));
     }
     if let Some(stage) = &args.stage {
-        if !service::Stage::ALL.iter().any(|known| known.name() == stage) {
-            bail!("unknown stage `{stage}`: expected one of {}", super::scenarios::stage_names().join(", "));
+        if !service::Stage::ALL
+            .iter()
+            .any(|known| known.name() == stage)
+        {
+            bail!(
+                "unknown stage `{stage}`: expected one of {}",
+                super::scenarios::stage_names().join(", ")
+            );
         }
         scenarios.retain(|scenario| scenario.stages().contains(&stage.as_str()));
     }
     if args.target.is_some() {
-        scenarios = scenarios.into_iter().filter_map(reference_steps_only).collect();
+        scenarios = scenarios
+            .into_iter()
+            .filter_map(reference_steps_only)
+            .collect();
     }
     if scenarios.is_empty() {
         bail!("no scenario matches: nothing to run");
@@ -73,15 +82,23 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<bool> {
     let store = SnapshotStore::new(&args.snapshots);
     let mut outcomes = Vec::with_capacity(scenarios.len());
     for (index, scenario) in scenarios.iter().enumerate() {
-        progress.say(&format!("[{}/{}] {}", index + 1, scenarios.len(), scenario.name));
+        progress.say(&format!(
+            "[{}/{}] {}",
+            index + 1,
+            scenarios.len(),
+            scenario.name
+        ));
         let report = runner.replay(scenario).await;
         let snapshot = if args.target.is_some() {
             Comparison::Matches
         } else {
             let text = snapshot::render(&report);
-            let comparison = store
-                .compare(&scenario.name, &text)
-                .with_context(|| format!("reading the snapshot {}", store.path(&scenario.name).display()))?;
+            let comparison = store.compare(&scenario.name, &text).with_context(|| {
+                format!(
+                    "reading the snapshot {}",
+                    store.path(&scenario.name).display()
+                )
+            })?;
             if args.update && comparison != Comparison::Matches {
                 let pending = store.write_pending(&scenario.name, &text)?;
                 progress.note(&format!("wrote {} for review", pending.display()));
@@ -112,7 +129,10 @@ fn reference_steps_only(mut scenario: Scenario) -> Option<Scenario> {
         Target::Stage(stage) => stage == service::Stage::Reference.name(),
         Target::Auth | Target::Url(_) => true,
     });
-    scenario.stages().contains(&service::Stage::Reference.name()).then_some(scenario)
+    scenario
+        .stages()
+        .contains(&service::Stage::Reference.name())
+        .then_some(scenario)
 }
 
 fn targets_from_env(url: &str) -> anyhow::Result<Targets> {
@@ -131,7 +151,10 @@ fn targets_from_env(url: &str) -> anyhow::Result<Targets> {
         jwt_secret: var("JWT_SECRET")?,
         anon_key: var("ANON_KEY")?,
         service_role_key: var("SERVICE_ROLE_KEY")?,
-        stages: vec![(service::Stage::Reference.name().to_owned(), url.trim_end_matches('/').to_owned())],
+        stages: vec![(
+            service::Stage::Reference.name().to_owned(),
+            url.trim_end_matches('/').to_owned(),
+        )],
     })
 }
 

@@ -12,32 +12,52 @@ use harness::{Runner, Stack};
 const DEFAULT_DIR: &str = "scenarios";
 
 pub(crate) fn stage_names() -> Vec<&'static str> {
-    service::Stage::ALL.iter().map(|stage| stage.name()).collect()
+    service::Stage::ALL
+        .iter()
+        .map(|stage| stage.name())
+        .collect()
 }
 
 /// Loads every scenario under `paths` (files or directories; default `scenarios/`). Every
 /// malformed file is reported, and then nothing runs.
 pub(crate) fn load_all(paths: &[PathBuf]) -> anyhow::Result<Vec<Scenario>> {
     let default = [PathBuf::from(DEFAULT_DIR)];
-    let paths = if paths.is_empty() { &default[..] } else { paths };
+    let paths = if paths.is_empty() {
+        &default[..]
+    } else {
+        paths
+    };
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
-            files.extend(scenario::files_in(path).with_context(|| format!("reading {}", path.display()))?);
+            files.extend(
+                scenario::files_in(path).with_context(|| format!("reading {}", path.display()))?,
+            );
         } else if path.exists() {
             files.push(path.clone());
         } else if path == Path::new(DEFAULT_DIR) {
-            bail!("no scenarios/ directory here: run from the project's root, or name scenario files or directories");
+            bail!(
+                "no scenarios/ directory here: run from the project's root, or name scenario files or directories"
+            );
         } else {
             bail!("{}: no such file or directory", path.display());
         }
     }
     let stages = stage_names();
-    let (scenarios, errors): (Vec<_>, Vec<_>) =
-        files.iter().map(|file| Scenario::load(file, &stages)).partition(Result::is_ok);
+    let (scenarios, errors): (Vec<_>, Vec<_>) = files
+        .iter()
+        .map(|file| Scenario::load(file, &stages))
+        .partition(Result::is_ok);
     if !errors.is_empty() {
-        let errors: Vec<String> = errors.into_iter().map(|error| error.unwrap_err().to_string()).collect();
-        bail!("{} malformed scenario file(s); nothing was run:\n{}", errors.len(), errors.join("\n"));
+        let errors: Vec<String> = errors
+            .into_iter()
+            .map(|error| error.unwrap_err().to_string())
+            .collect();
+        bail!(
+            "{} malformed scenario file(s); nothing was run:\n{}",
+            errors.len(),
+            errors.join("\n")
+        );
     }
     Ok(scenarios.into_iter().map(Result::unwrap).collect())
 }
@@ -51,7 +71,11 @@ pub(crate) struct ListArgs {
 pub(crate) fn list(args: ListArgs) -> anyhow::Result<()> {
     let mut text = String::new();
     for scenario in load_all(&args.paths)? {
-        text.push_str(&format!("{} ({} steps)\n", scenario.name, scenario.steps.len()));
+        text.push_str(&format!(
+            "{} ({} steps)\n",
+            scenario.name,
+            scenario.steps.len()
+        ));
         for line in scenario.story.lines() {
             text.push_str(&format!("    {line}\n"));
         }
@@ -77,18 +101,30 @@ pub(crate) async fn show(args: ShowArgs) -> anyhow::Result<bool> {
     let stack = Stack::start().await.context("starting the stack")?;
     let report = Runner::for_stack(&stack).replay(&scenario).await;
     stack.stop().await.context("stopping the stack")?;
-    let mut text = format!("{}\n\n{}\n\n{}", scenario.name, scenario.story, snapshot::render(&report));
+    let mut text = format!(
+        "{}\n\n{}\n\n{}",
+        scenario.name,
+        scenario.story,
+        snapshot::render(&report)
+    );
     let failures: Vec<String> = report
         .steps
         .iter()
         .enumerate()
-        .flat_map(|(index, step)| step.failures.iter().map(move |failure| format!("step {}: {failure}", index + 1)))
+        .flat_map(|(index, step)| {
+            step.failures
+                .iter()
+                .map(move |failure| format!("step {}: {failure}", index + 1))
+        })
         .chain(report.setup_error.clone())
         .collect();
     if failures.is_empty() {
         text.push_str("\nevery expectation held\n");
     } else {
-        text.push_str(&format!("\nexpectations that did not hold:\n{}\n", failures.join("\n")));
+        text.push_str(&format!(
+            "\nexpectations that did not hold:\n{}\n",
+            failures.join("\n")
+        ));
     }
     super::print(&text)?;
     Ok(report.passed())

@@ -73,7 +73,10 @@ fn env_lines(stack: &Stack) -> String {
 
 fn panel(stack: &Stack) -> String {
     let mut rows = vec![
-        ("API URL (reference)", stack.stages().url(service::Stage::Reference).to_owned()),
+        (
+            "API URL (reference)",
+            stack.stages().url(service::Stage::Reference).to_owned(),
+        ),
         ("Auth URL", stack.auth_url().to_owned()),
         ("DB URL (service)", stack.authenticator_db_url()),
         ("DB URL (superuser)", stack.db_url().to_owned()),
@@ -82,9 +85,16 @@ fn panel(stack: &Stack) -> String {
         ("service_role key", stack.service_role_key().to_owned()),
         ("Logs", stack.dir().display().to_string()),
     ];
-    let stage_rows: Vec<(String, String)> =
-        stack.stages().urls().map(|(stage, url)| (format!("stage {stage}"), url.to_owned())).collect();
-    rows.extend(stage_rows.iter().map(|(name, url)| (name.as_str(), url.clone())));
+    let stage_rows: Vec<(String, String)> = stack
+        .stages()
+        .urls()
+        .map(|(stage, url)| (format!("stage {stage}"), url.to_owned()))
+        .collect();
+    rows.extend(
+        stage_rows
+            .iter()
+            .map(|(name, url)| (name.as_str(), url.clone())),
+    );
     let width = rows.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
     let mut text = String::from("supabase-harness stack is running. Press Ctrl-C to stop.\n\n");
     for (name, value) in rows {

@@ -54,7 +54,12 @@ mod tests {
     fn step(name: &str, failures: &[&str]) -> StepReport {
         StepReport {
             name: name.into(),
-            request: SentRequest { method: "POST".into(), url: "/".into(), headers: vec![], body: None },
+            request: SentRequest {
+                method: "POST".into(),
+                url: "/".into(),
+                headers: vec![],
+                body: None,
+            },
             response: Err("x".into()),
             logs: vec![],
             failures: failures.iter().map(|f| f.to_string()).collect(),
@@ -67,15 +72,24 @@ mod tests {
         let outcome = ScenarioOutcome {
             report: ScenarioReport {
                 name: "phantom-cookie".into(),
-                steps: vec![step("ok step", &[]), step("bad step", &["status: expected 401, got 500"])],
+                steps: vec![
+                    step("ok step", &[]),
+                    step("bad step", &["status: expected 401, got 500"]),
+                ],
                 setup_error: None,
                 elapsed: Duration::from_millis(10),
             },
             snapshot: Comparison::Matches,
         };
         let xml = render(&[outcome]);
-        assert!(xml.contains(r#"<testsuite name="phantom-cookie" tests="2""#), "{xml}");
+        assert!(
+            xml.contains(r#"<testsuite name="phantom-cookie" tests="2""#),
+            "{xml}"
+        );
         assert!(xml.contains(r#"name="2. bad step""#), "{xml}");
-        assert!(xml.contains(r#"<failure message="status: expected 401, got 500""#), "{xml}");
+        assert!(
+            xml.contains(r#"<failure message="status: expected 401, got 500""#),
+            "{xml}"
+        );
     }
 }

@@ -117,7 +117,10 @@ mod tests {
         let mut redactor = Redactor::default();
         redactor.know("abc", "short");
         redactor.know("abcdef", "alice.token.valid");
-        assert_eq!(redactor.text("Bearer abcdef / abc"), "Bearer [alice.token.valid] / [short]");
+        assert_eq!(
+            redactor.text("Bearer abcdef / abc"),
+            "Bearer [alice.token.valid] / [short]"
+        );
     }
 
     #[test]
@@ -134,8 +137,12 @@ mod tests {
     #[test]
     fn ports_timestamps_and_jwts_are_masked() {
         let mut redactor = Redactor::default();
-        let text = "http://127.0.0.1:54321/user at 2026-11-24T20:11:46.123456Z with eyJhbGc.eyJzdWIi.c2ln";
-        assert_eq!(redactor.text(text), "http://127.0.0.1:[port]/user at [timestamp] with [jwt]");
+        let text =
+            "http://127.0.0.1:54321/user at 2026-11-24T20:11:46.123456Z with eyJhbGc.eyJzdWIi.c2ln";
+        assert_eq!(
+            redactor.text(text),
+            "http://127.0.0.1:[port]/user at [timestamp] with [jwt]"
+        );
     }
 
     #[test]
@@ -153,6 +160,9 @@ mod tests {
     #[test]
     fn non_json_bodies_are_redacted_as_text() {
         let mut redactor = Redactor::default();
-        assert_eq!(redactor.body("404 page not found\n"), "404 page not found\n");
+        assert_eq!(
+            redactor.body("404 page not found\n"),
+            "404 page not found\n"
+        );
     }
 }

@@ -106,14 +106,19 @@ impl SnapshotStore {
     pub fn write_pending(&self, scenario: &str, replayed: &str) -> std::io::Result<PathBuf> {
         std::fs::create_dir_all(&self.dir)?;
         let path = self.dir.join(format!("{scenario}.snap.new"));
-        std::fs::write(&path, format!("---\nsource: {SOURCE}\n---\n{}\n", normalize(replayed)))?;
+        std::fs::write(
+            &path,
+            format!("---\nsource: {SOURCE}\n---\n{}\n", normalize(replayed)),
+        )?;
         Ok(path)
     }
 }
 
 /// The part of an insta file after its `---` header.
 fn contents_of(file: &str) -> &str {
-    let Some(rest) = file.strip_prefix("---\n") else { return file };
+    let Some(rest) = file.strip_prefix("---\n") else {
+        return file;
+    };
     match rest.find("\n---\n") {
         Some(end) => &rest[end + 5..],
         None => file,
@@ -140,7 +145,8 @@ mod tests {
 
     #[test]
     fn reads_contents_after_the_insta_header() {
-        let file = "---\nsource: harness/tests/scenarios.rs\nexpression: x\n---\n## 1. step\nGET /\n";
+        let file =
+            "---\nsource: harness/tests/scenarios.rs\nexpression: x\n---\n## 1. step\nGET /\n";
         assert_eq!(contents_of(file), "## 1. step\nGET /\n");
     }
 
@@ -150,8 +156,13 @@ mod tests {
         let store = SnapshotStore::new(dir.path());
         assert_eq!(store.compare("s", "a\n").unwrap(), Comparison::Missing);
         std::fs::write(store.path("s"), "---\nsource: x\n---\n→ 401\nbody\n").unwrap();
-        assert_eq!(store.compare("s", "→ 401\nbody\n\n").unwrap(), Comparison::Matches);
-        let Comparison::Changed(diff) = store.compare("s", "→ 500\nbody").unwrap() else { panic!("changed") };
+        assert_eq!(
+            store.compare("s", "→ 401\nbody\n\n").unwrap(),
+            Comparison::Matches
+        );
+        let Comparison::Changed(diff) = store.compare("s", "→ 500\nbody").unwrap() else {
+            panic!("changed")
+        };
         assert!(diff.contains("-→ 401\n+→ 500\n"), "{diff}");
     }
 
@@ -162,7 +173,10 @@ mod tests {
         let path = store.write_pending("s", "→ 200\n").unwrap();
         assert!(path.ends_with("s.snap.new"));
         let file = std::fs::read_to_string(path).unwrap();
-        assert_eq!(file, "---\nsource: harness/tests/scenarios.rs\n---\n→ 200\n");
+        assert_eq!(
+            file,
+            "---\nsource: harness/tests/scenarios.rs\n---\n→ 200\n"
+        );
         assert_eq!(contents_of(&file), "→ 200\n");
     }
 }

@@ -15,11 +15,25 @@ const ADDED: Style = AnsiColor::Green.on_default();
 /// The summary table, then the details of every failure. Styled with ANSI codes: print it
 /// through `anstream`, which drops them where the terminal (or CI) has no colour.
 pub fn summary(outcomes: &[ScenarioOutcome]) -> String {
-    let width = outcomes.iter().map(|outcome| outcome.report.name.len()).max().unwrap_or(8).max(8);
+    let width = outcomes
+        .iter()
+        .map(|outcome| outcome.report.name.len())
+        .max()
+        .unwrap_or(8)
+        .max(8);
     let mut text = String::new();
-    writeln!(text, "{:width$}  {:>5}  {:7}  {:>7}", "scenario", "steps", "result", "time").unwrap();
+    writeln!(
+        text,
+        "{:width$}  {:>5}  {:7}  {:>7}",
+        "scenario", "steps", "result", "time"
+    )
+    .unwrap();
     for outcome in outcomes {
-        let (style, word) = if outcome.passed() { (OK, "ok") } else { (FAILED, "FAILED") };
+        let (style, word) = if outcome.passed() {
+            (OK, "ok")
+        } else {
+            (FAILED, "FAILED")
+        };
         writeln!(
             text,
             "{:width$}  {:>5}  {style}{word:7}{style:#}  {:>6.2}s",
@@ -34,7 +48,12 @@ pub fn summary(outcomes: &[ScenarioOutcome]) -> String {
         failure(&mut text, outcome);
     }
     let failed = outcomes.iter().filter(|outcome| !outcome.passed()).count();
-    writeln!(text, "\n{} passed, {failed} failed", outcomes.len() - failed).unwrap();
+    writeln!(
+        text,
+        "\n{} passed, {failed} failed",
+        outcomes.len() - failed
+    )
+    .unwrap();
     text
 }
 
@@ -51,7 +70,11 @@ fn failure(text: &mut String, outcome: &ScenarioOutcome) {
     }
     match &outcome.snapshot {
         Comparison::Matches => {}
-        Comparison::Missing => writeln!(text, "  no snapshot yet: run with --update, then `cargo insta review`").unwrap(),
+        Comparison::Missing => writeln!(
+            text,
+            "  no snapshot yet: run with --update, then `cargo insta review`"
+        )
+        .unwrap(),
         Comparison::Changed(diff) => {
             writeln!(text, "  the replay differs from the snapshot:").unwrap();
             for line in diff.lines() {

@@ -53,25 +53,41 @@ pub struct Outgoing {
 }
 
 /// Sends `outgoing` exactly as given: duplicate headers stay duplicate, nothing is added.
-pub async fn send(http: &reqwest::Client, outgoing: Outgoing) -> (Result<Received, String>, Duration) {
+pub async fn send(
+    http: &reqwest::Client,
+    outgoing: Outgoing,
+) -> (Result<Received, String>, Duration) {
     let started = Instant::now();
     let mut request = http.request(outgoing.method, &outgoing.url);
     let mut headers = reqwest::header::HeaderMap::new();
     for (name, value) in &outgoing.headers {
         let name = match reqwest::header::HeaderName::from_bytes(name.as_bytes()) {
             Ok(name) => name,
-            Err(error) => return (Err(format!("invalid header name `{name}`: {error}")), started.elapsed()),
+            Err(error) => {
+                return (
+                    Err(format!("invalid header name `{name}`: {error}")),
+                    started.elapsed(),
+                );
+            }
         };
         let value = match reqwest::header::HeaderValue::from_bytes(value.as_bytes()) {
             Ok(value) => value,
-            Err(error) => return (Err(format!("invalid value for header `{name}`: {error}")), started.elapsed()),
+            Err(error) => {
+                return (
+                    Err(format!("invalid value for header `{name}`: {error}")),
+                    started.elapsed(),
+                );
+            }
         };
         headers.append(name, value);
     }
     if let Some((body, content_type)) = outgoing.body {
         if let Some(content_type) = content_type {
             if !headers.contains_key(reqwest::header::CONTENT_TYPE) {
-                headers.insert(reqwest::header::CONTENT_TYPE, content_type.parse().expect("static value"));
+                headers.insert(
+                    reqwest::header::CONTENT_TYPE,
+                    content_type.parse().expect("static value"),
+                );
             }
         }
         request = request.body(body);
@@ -82,10 +98,19 @@ pub async fn send(http: &reqwest::Client, outgoing: Outgoing) -> (Result<Receive
         let headers = response
             .headers()
             .iter()
-            .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let body = response.text().await.map_err(describe)?;
-        Ok(Received { status, headers, body })
+        Ok(Received {
+            status,
+            headers,
+            body,
+        })
     }
     .await;
     (result, started.elapsed())

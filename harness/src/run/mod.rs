@@ -116,7 +116,11 @@ impl Runner {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("a default reqwest client builds");
-        Runner { targets, http, logs: None }
+        Runner {
+            targets,
+            http,
+            logs: None,
+        }
     }
 
     /// A runner for the stack's own auth server, database and served stages, with the service's
@@ -128,7 +132,11 @@ impl Runner {
             jwt_secret: stack.jwt_secret().to_owned(),
             anon_key: stack.anon_key().to_owned(),
             service_role_key: stack.service_role_key().to_owned(),
-            stages: stack.stages().urls().map(|(stage, url)| (stage.name().to_owned(), url.to_owned())).collect(),
+            stages: stack
+                .stages()
+                .urls()
+                .map(|(stage, url)| (stage.name().to_owned(), url.to_owned()))
+                .collect(),
         };
         Runner::new(targets).with_logs(Arc::new(crate::logs::LogBook::global()))
     }
@@ -192,19 +200,31 @@ impl<'r> Replay<'r> {
         for user in &scenario.users {
             // A logged-out session costs two more round trips: only made when a step uses it.
             let logged_out_token = Placeholder::Token(user.name.clone(), TokenKind::LoggedOut);
-            let logged_out = scenario.steps.iter().any(|step| step.placeholders().contains(&logged_out_token));
+            let logged_out = scenario
+                .steps
+                .iter()
+                .any(|step| step.placeholders().contains(&logged_out_token));
             let account = Account::create(&runner.http, targets, user, logged_out).await?;
             redactor.know(&account.id, format!("{}.id", user.name));
             redactor.know(&account.email, format!("{}.email", user.name));
             redactor.know(&account.password, format!("{}.password", user.name));
             redactor.know(&account.access_token, format!("{}.token.valid", user.name));
-            redactor.know(&account.refresh_token, format!("{}.token.refresh", user.name));
+            redactor.know(
+                &account.refresh_token,
+                format!("{}.token.refresh", user.name),
+            );
             if let Some(token) = &account.logged_out_token {
                 redactor.know(token, format!("{}.token.logged-out", user.name));
             }
             accounts.insert(user.name.clone(), account);
         }
-        Ok(Replay { runner, accounts, captures: HashMap::new(), redactor, db: None })
+        Ok(Replay {
+            runner,
+            accounts,
+            captures: HashMap::new(),
+            redactor,
+            db: None,
+        })
     }
 
     async fn step(&mut self, step: &Step) -> StepReport {
@@ -214,7 +234,12 @@ impl<'r> Replay<'r> {
             Err(error) => {
                 return StepReport {
                     name: step.name.clone(),
-                    request: SentRequest { method: step.method.clone(), url: String::new(), headers: vec![], body: None },
+                    request: SentRequest {
+                        method: step.method.clone(),
+                        url: String::new(),
+                        headers: vec![],
+                        body: None,
+                    },
                     response: Err(error.clone()),
                     logs: vec![],
                     failures: vec![error],
@@ -223,7 +248,10 @@ impl<'r> Replay<'r> {
             }
         };
         let (response, _) = exchange::send(&self.runner.http, outgoing).await;
-        let logs = match (&self.runner.logs, response.as_ref().ok().and_then(Received::request_id)) {
+        let logs = match (
+            &self.runner.logs,
+            response.as_ref().ok().and_then(Received::request_id),
+        ) {
             (Some(source), Some(id)) => source.lines(id),
             _ => Vec::new(),
         };
@@ -237,8 +265,18 @@ impl<'r> Replay<'r> {
         }
         let response = response.map(|received| self.redact(&received));
         let logs = logs.iter().map(|line| self.redactor.text(line)).collect();
-        let failures = failures.iter().map(|failure| self.redactor.text(failure)).collect();
-        StepReport { name: step.name.clone(), request, response, logs, failures, elapsed: started.elapsed() }
+        let failures = failures
+            .iter()
+            .map(|failure| self.redactor.text(failure))
+            .collect();
+        StepReport {
+            name: step.name.clone(),
+            request,
+            response,
+            logs,
+            failures,
+            elapsed: started.elapsed(),
+        }
     }
 
     /// Renders the step's request: the real one to send and its redacted twin.
@@ -261,7 +299,8 @@ impl<'r> Replay<'r> {
                 (url.actual, url.redacted)
             }
         };
-        let method = reqwest::Method::from_bytes(step.method.as_bytes()).map_err(|error| error.to_string())?;
+        let method = reqwest::Method::from_bytes(step.method.as_bytes())
+            .map_err(|error| error.to_string())?;
         let mut headers = Vec::new();
         let mut shown_headers = Vec::new();
         for (name, value) in &step.headers {
@@ -278,10 +317,21 @@ impl<'r> Replay<'r> {
             Some(Body::Json(json)) => {
                 let (actual, redacted) = self.render_json(json)?;
                 let shown = serde_json::to_string_pretty(&redacted).expect("JSON serialises");
-                (Some((serde_json::to_vec(&actual).expect("JSON serialises"), Some("application/json"))), Some(shown))
+                (
+                    Some((
+                        serde_json::to_vec(&actual).expect("JSON serialises"),
+                        Some("application/json"),
+                    )),
+                    Some(shown),
+                )
             }
         };
-        let outgoing = exchange::Outgoing { method, url: format!("{base}{}", path.actual), headers, body };
+        let outgoing = exchange::Outgoing {
+            method,
+            url: format!("{base}{}", path.actual),
+            headers,
+            body,
+        };
         let shown = SentRequest {
             method: step.method.clone(),
             url: format!("{base_label}{}", path.redacted),
@@ -300,10 +350,16 @@ impl<'r> Replay<'r> {
             Value::String(text) => {
                 let template = Template::parse(text).map_err(|error| error.to_string())?;
                 let rendered = self.render(&template)?;
-                (Value::String(rendered.actual), Value::String(rendered.redacted))
+                (
+                    Value::String(rendered.actual),
+                    Value::String(rendered.redacted),
+                )
             }
             Value::Array(items) => {
-                let pairs = items.iter().map(|item| self.render_json(item)).collect::<Result<Vec<_>, _>>()?;
+                let pairs = items
+                    .iter()
+                    .map(|item| self.render_json(item))
+                    .collect::<Result<Vec<_>, _>>()?;
                 let (actual, redacted) = pairs.into_iter().unzip();
                 (Value::Array(actual), Value::Array(redacted))
             }
@@ -323,7 +379,9 @@ impl<'r> Replay<'r> {
 
     fn value_of(&self, placeholder: &Placeholder) -> Result<String, String> {
         let account = |user: &str| {
-            self.accounts.get(user).ok_or_else(|| format!("user `{user}` was not created"))
+            self.accounts
+                .get(user)
+                .ok_or_else(|| format!("user `{user}` was not created"))
         };
         Ok(match placeholder {
             Placeholder::UserId(user) => account(user)?.id.clone(),
@@ -334,21 +392,25 @@ impl<'r> Replay<'r> {
                 match kind {
                     TokenKind::Valid => account.access_token.clone(),
                     TokenKind::Refresh => account.refresh_token.clone(),
-                    TokenKind::LoggedOut => account
-                        .logged_out_token
-                        .clone()
-                        .ok_or_else(|| format!("no logged-out session was prepared for `{user}`"))?,
-                    minted => tokens::mint(*minted, &account.access_token, &self.runner.targets.jwt_secret, unix_now())
-                        .map_err(|error| error.to_string())?,
+                    TokenKind::LoggedOut => account.logged_out_token.clone().ok_or_else(|| {
+                        format!("no logged-out session was prepared for `{user}`")
+                    })?,
+                    minted => tokens::mint(
+                        *minted,
+                        &account.access_token,
+                        &self.runner.targets.jwt_secret,
+                        unix_now(),
+                    )
+                    .map_err(|error| error.to_string())?,
                 }
             }
             Placeholder::AnonKey => self.runner.targets.anon_key.clone(),
             Placeholder::ServiceRoleKey => self.runner.targets.service_role_key.clone(),
-            Placeholder::Capture(name) => self
-                .captures
-                .get(name)
-                .cloned()
-                .ok_or_else(|| format!("`capture.{name}` was not captured: the step that should have did not find it"))?,
+            Placeholder::Capture(name) => self.captures.get(name).cloned().ok_or_else(|| {
+                format!(
+                    "`capture.{name}` was not captured: the step that should have did not find it"
+                )
+            })?,
         })
     }
 
@@ -358,13 +420,20 @@ impl<'r> Replay<'r> {
         }
         let body: Option<Value> = serde_json::from_str(&received.body).ok();
         for (name, field) in &step.captures {
-            match body.as_ref().and_then(|body| expect::json_path(body, field)) {
+            match body
+                .as_ref()
+                .and_then(|body| expect::json_path(body, field))
+            {
                 Some(value) => {
-                    let text = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
+                    let text = value
+                        .as_str()
+                        .map_or_else(|| value.to_string(), str::to_owned);
                     self.redactor.know(&text, format!("capture.{name}"));
                     self.captures.insert(name.clone(), text);
                 }
-                None => failures.push(format!("capture {name}: the response has no JSON field `{field}`")),
+                None => failures.push(format!(
+                    "capture {name}: the response has no JSON field `{field}`"
+                )),
             }
         }
     }
@@ -381,7 +450,9 @@ impl<'r> Replay<'r> {
         let body: Option<Value> = serde_json::from_str(&received.body).ok();
         for (path, expected) in &expect.json {
             match self.render_json(expected) {
-                Ok((expected, _)) => failures.extend(expect::json_field(path, &expected, body.as_ref())),
+                Ok((expected, _)) => {
+                    failures.extend(expect::json_field(path, &expected, body.as_ref()))
+                }
                 Err(error) => failures.push(error),
             }
         }
@@ -416,13 +487,18 @@ impl<'r> Replay<'r> {
             .await
             .map_err(|error| format!("sql `{}`: {error}", query.redacted))?;
         let actual = match &row {
-            Value::Object(columns) if columns.len() == 1 => columns.values().next().cloned().unwrap_or(Value::Null),
+            Value::Object(columns) if columns.len() == 1 => {
+                columns.values().next().cloned().unwrap_or(Value::Null)
+            }
             other => other.clone(),
         };
         if actual == expected {
             Ok(())
         } else {
-            Err(format!("sql `{}`: expected {expected}, got {actual}", query.redacted))
+            Err(format!(
+                "sql `{}`: expected {expected}, got {actual}",
+                query.redacted
+            ))
         }
     }
 
@@ -434,11 +510,17 @@ impl<'r> Replay<'r> {
             .iter()
             .flat_map(|name| {
                 let values: Vec<String> = received.header_values(name).map(str::to_owned).collect();
-                values.into_iter().map(move |value| (name.to_string(), value))
+                values
+                    .into_iter()
+                    .map(move |value| (name.to_string(), value))
             })
             .map(|(name, value)| (name, self.redactor.text(&value)))
             .collect();
-        RedactedResponse { status: received.status, headers, body: self.redactor.body(&received.body) }
+        RedactedResponse {
+            status: received.status,
+            headers,
+            body: self.redactor.body(&received.body),
+        }
     }
 }
 

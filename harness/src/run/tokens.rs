@@ -28,7 +28,11 @@ pub enum TokenError {
 pub fn mint(kind: TokenKind, valid: &str, secret: &str, now: i64) -> Result<String, TokenError> {
     let claims = claims_of(valid)?;
     let hs256 = |claims: &Map<String, Value>, secret: &str| {
-        jsonwebtoken::encode(&Header::default(), claims, &EncodingKey::from_secret(secret.as_bytes()))
+        jsonwebtoken::encode(
+            &Header::default(),
+            claims,
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
     };
     Ok(match kind {
         TokenKind::Expired => {
@@ -48,14 +52,21 @@ pub fn mint(kind: TokenKind, valid: &str, secret: &str, now: i64) -> Result<Stri
             claims.insert("role".into(), Value::from("service_role"));
             let mut parts = valid.split('.');
             let (header, _, signature) = (parts.next(), parts.next(), parts.next());
-            format!("{}.{}.{}", header.unwrap_or_default(), encode_claims(&claims), signature.unwrap_or_default())
+            format!(
+                "{}.{}.{}",
+                header.unwrap_or_default(),
+                encode_claims(&claims),
+                signature.unwrap_or_default()
+            )
         }
         TokenKind::NoSub => {
             let mut claims = claims;
             claims.remove("sub");
             hs256(&claims, secret)?
         }
-        TokenKind::Valid | TokenKind::Refresh | TokenKind::LoggedOut => return Err(TokenError::NotMinted(kind)),
+        TokenKind::Valid | TokenKind::Refresh | TokenKind::LoggedOut => {
+            return Err(TokenError::NotMinted(kind));
+        }
     })
 }
 
@@ -83,7 +94,10 @@ mod tests {
     const SECRET: &str = "super-secret-jwt-token-with-at-least-32-characters-long";
     // Verification compares with the real clock, so the tests mint against it too.
     fn now() -> i64 {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
     }
 
     fn valid() -> String {
@@ -91,7 +105,12 @@ mod tests {
             "sub": "6f0b8a52-1d43-4c5e-9c49-3f0b0c9c1a10", "aud": "authenticated",
             "exp": now() + 3600, "iat": now(), "role": "authenticated", "session_id": "s",
         });
-        jsonwebtoken::encode(&Header::default(), &claims, &EncodingKey::from_secret(SECRET.as_bytes())).unwrap()
+        jsonwebtoken::encode(
+            &Header::default(),
+            &claims,
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .unwrap()
     }
 
     fn verify(token: &str, secret: &str) -> Result<Map<String, Value>, ErrorKind> {
@@ -99,9 +118,13 @@ mod tests {
         validation.validate_aud = false;
         validation.required_spec_claims.clear();
         validation.leeway = 0;
-        decode::<Map<String, Value>>(token, &DecodingKey::from_secret(secret.as_bytes()), &validation)
-            .map(|data| data.claims)
-            .map_err(|error| error.into_kind())
+        decode::<Map<String, Value>>(
+            token,
+            &DecodingKey::from_secret(secret.as_bytes()),
+            &validation,
+        )
+        .map(|data| data.claims)
+        .map_err(|error| error.into_kind())
     }
 
     #[test]
@@ -109,10 +132,22 @@ mod tests {
         let valid = valid();
         let mint = |kind| mint(kind, &valid, SECRET, now()).unwrap();
         assert!(verify(&valid, SECRET).is_ok(), "the baseline verifies");
-        assert_eq!(verify(&mint(TokenKind::Expired), SECRET), Err(ErrorKind::ExpiredSignature));
-        assert_eq!(verify(&mint(TokenKind::WrongSecret), SECRET), Err(ErrorKind::InvalidSignature));
-        assert_eq!(verify(&mint(TokenKind::Tampered), SECRET), Err(ErrorKind::InvalidSignature));
-        assert!(verify(&mint(TokenKind::WrongSecret), OTHER_PROJECT_SECRET).is_ok(), "signed, just elsewhere");
+        assert_eq!(
+            verify(&mint(TokenKind::Expired), SECRET),
+            Err(ErrorKind::ExpiredSignature)
+        );
+        assert_eq!(
+            verify(&mint(TokenKind::WrongSecret), SECRET),
+            Err(ErrorKind::InvalidSignature)
+        );
+        assert_eq!(
+            verify(&mint(TokenKind::Tampered), SECRET),
+            Err(ErrorKind::InvalidSignature)
+        );
+        assert!(
+            verify(&mint(TokenKind::WrongSecret), OTHER_PROJECT_SECRET).is_ok(),
+            "signed, just elsewhere"
+        );
         let no_sub = verify(&mint(TokenKind::NoSub), SECRET).expect("correctly signed");
         assert!(!no_sub.contains_key("sub"));
     }
@@ -122,7 +157,9 @@ mod tests {
         let valid = valid();
         let token = mint(TokenKind::AlgNone, &valid, SECRET, now()).unwrap();
         assert!(token.ends_with('.'));
-        let header = URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap();
+        let header = URL_SAFE_NO_PAD
+            .decode(token.split('.').next().unwrap())
+            .unwrap();
         assert_eq!(header, br#"{"alg":"none","typ":"JWT"}"#);
         assert_eq!(claims_of(&token).unwrap(), claims_of(&valid).unwrap());
     }
@@ -131,7 +168,8 @@ mod tests {
     fn expired_keeps_every_other_claim() {
         let valid = valid();
         let now = now();
-        let mut expired = claims_of(&mint(TokenKind::Expired, &valid, SECRET, now).unwrap()).unwrap();
+        let mut expired =
+            claims_of(&mint(TokenKind::Expired, &valid, SECRET, now).unwrap()).unwrap();
         let mut original = claims_of(&valid).unwrap();
         assert_eq!(expired.remove("exp"), Some(Value::from(now - 3600)));
         for claims in [&mut expired, &mut original] {
@@ -143,6 +181,9 @@ mod tests {
 
     #[test]
     fn issued_kinds_are_not_minted() {
-        assert!(matches!(mint(TokenKind::Refresh, &valid(), SECRET, now()), Err(TokenError::NotMinted(_))));
+        assert!(matches!(
+            mint(TokenKind::Refresh, &valid(), SECRET, now()),
+            Err(TokenError::NotMinted(_))
+        ));
     }
 }

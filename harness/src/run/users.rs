@@ -74,11 +74,26 @@ impl Account {
     }
 }
 
-async fn sign_in(http: &reqwest::Client, targets: &Targets, credentials: &serde_json::Value) -> Result<Session, RunError> {
-    auth_call(http, targets, "/token?grant_type=password", None, credentials).await
+async fn sign_in(
+    http: &reqwest::Client,
+    targets: &Targets,
+    credentials: &serde_json::Value,
+) -> Result<Session, RunError> {
+    auth_call(
+        http,
+        targets,
+        "/token?grant_type=password",
+        None,
+        credentials,
+    )
+    .await
 }
 
-async fn log_out(http: &reqwest::Client, targets: &Targets, access_token: &str) -> Result<(), RunError> {
+async fn log_out(
+    http: &reqwest::Client,
+    targets: &Targets,
+    access_token: &str,
+) -> Result<(), RunError> {
     let url = format!("{}/logout?scope=local", targets.auth_url);
     let response = http
         .post(&url)
@@ -90,7 +105,9 @@ async fn log_out(http: &reqwest::Client, targets: &Targets, access_token: &str) 
     if response.status() != reqwest::StatusCode::NO_CONTENT {
         let status = response.status();
         let body = response.text().await.unwrap_or_default();
-        return Err(RunError::setup(format!("POST {url} answered {status}, expected 204: {body}")));
+        return Err(RunError::setup(format!(
+            "POST {url} answered {status}, expected 204: {body}"
+        )));
     }
     Ok(())
 }
@@ -104,7 +121,10 @@ async fn auth_call<T: for<'de> Deserialize<'de>>(
     body: &serde_json::Value,
 ) -> Result<T, RunError> {
     let url = format!("{}{path}", targets.auth_url);
-    let mut request = http.post(&url).header("apikey", &targets.anon_key).json(body);
+    let mut request = http
+        .post(&url)
+        .header("apikey", &targets.anon_key)
+        .json(body);
     if let Some(token) = bearer {
         request = request.bearer_auth(token);
     }
@@ -118,8 +138,11 @@ async fn auth_call<T: for<'de> Deserialize<'de>>(
         .await
         .map_err(|error| RunError::setup(format!("POST {url}: reading the body: {error}")))?;
     if status != reqwest::StatusCode::OK {
-        return Err(RunError::setup(format!("POST {url} answered {status}, expected 200: {text}")));
+        return Err(RunError::setup(format!(
+            "POST {url} answered {status}, expected 200: {text}"
+        )));
     }
-    serde_json::from_str(&text)
-        .map_err(|error| RunError::setup(format!("POST {url}: unexpected answer ({error}): {text}")))
+    serde_json::from_str(&text).map_err(|error| {
+        RunError::setup(format!("POST {url}: unexpected answer ({error}): {text}"))
+    })
 }

@@ -126,7 +126,10 @@ impl Step {
         templates.extend(self.expect.headers.iter().map(|(_, value)| value));
         templates.extend(&self.expect.body_contains);
         templates.extend(self.expect.sql.iter().map(|(query, _)| query));
-        let mut found: Vec<Placeholder> = templates.iter().flat_map(|template| template.placeholders().cloned()).collect();
+        let mut found: Vec<Placeholder> = templates
+            .iter()
+            .flat_map(|template| template.placeholders().cloned())
+            .collect();
 
         // Strings inside JSON values are templates too.
         let mut strings = Vec::new();
@@ -149,7 +152,9 @@ impl Step {
 fn collect_strings<'a>(value: &'a serde_json::Value, into: &mut Vec<&'a str>) {
     match value {
         serde_json::Value::String(text) => into.push(text),
-        serde_json::Value::Array(items) => items.iter().for_each(|item| collect_strings(item, into)),
+        serde_json::Value::Array(items) => {
+            items.iter().for_each(|item| collect_strings(item, into))
+        }
         serde_json::Value::Object(map) => map.values().for_each(|item| collect_strings(item, into)),
         _ => {}
     }

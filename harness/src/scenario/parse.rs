@@ -92,14 +92,20 @@ impl<'de> Deserialize<'de> for RawHeaders {
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a table of headers or an array of [name, value] pairs")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<RawHeaders, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RawHeaders, A::Error> {
                 let mut headers = Vec::new();
                 while let Some(entry) = map.next_entry()? {
                     headers.push(entry);
                 }
                 Ok(RawHeaders(headers))
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<RawHeaders, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<RawHeaders, A::Error> {
                 let mut headers = Vec::new();
                 while let Some(pair) = seq.next_element()? {
                     headers.push(pair);
@@ -180,7 +186,9 @@ pub(super) fn parse(path: &Path, text: &str, stages: &[&str]) -> Result<Scenario
     for raw_step in &raw.steps {
         let step = step(&source, raw_step, stages)?;
         known.check(&source, raw_step.span(), &step)?;
-        known.captures.extend(step.captures.iter().map(|(name, _)| name.clone()));
+        known
+            .captures
+            .extend(step.captures.iter().map(|(name, _)| name.clone()));
         steps.push(step);
     }
     if steps.is_empty() {
@@ -203,7 +211,10 @@ pub(super) fn parse(path: &Path, text: &str, stages: &[&str]) -> Result<Scenario
 
 fn users(source: &Source, raw: &RawScenario) -> Result<Vec<User>, ParseError> {
     let signed_up = raw.users.iter().map(|name| (name, UserCreation::SignUp));
-    let by_admin = raw.admin_users.iter().map(|name| (name, UserCreation::Admin));
+    let by_admin = raw
+        .admin_users
+        .iter()
+        .map(|name| (name, UserCreation::Admin));
     let mut users: Vec<User> = Vec::new();
     for (name, created_by) in signed_up.chain(by_admin) {
         let valid = !name.get_ref().is_empty()
@@ -214,13 +225,22 @@ fn users(source: &Source, raw: &RawScenario) -> Result<Vec<User>, ParseError> {
         if !valid {
             return Err(source.error(
                 name.span(),
-                format!("invalid user name `{}`: use letters, digits, `-` or `_`", name.get_ref()),
+                format!(
+                    "invalid user name `{}`: use letters, digits, `-` or `_`",
+                    name.get_ref()
+                ),
             ));
         }
         if users.iter().any(|user| &user.name == name.get_ref()) {
-            return Err(source.error(name.span(), format!("user `{}` is declared twice", name.get_ref())));
+            return Err(source.error(
+                name.span(),
+                format!("user `{}` is declared twice", name.get_ref()),
+            ));
         }
-        users.push(User { name: name.get_ref().clone(), created_by });
+        users.push(User {
+            name: name.get_ref().clone(),
+            created_by,
+        });
     }
     Ok(users)
 }
@@ -233,7 +253,11 @@ fn step(source: &Source, raw: &Spanned<RawStep>, stages: &[&str]) -> Result<Step
             if !stages.contains(&stage.get_ref().as_str()) {
                 return Err(source.error(
                     stage.span(),
-                    format!("unknown stage `{}`: expected one of {}", stage.get_ref(), stages.join(", ")),
+                    format!(
+                        "unknown stage `{}`: expected one of {}",
+                        stage.get_ref(),
+                        stages.join(", ")
+                    ),
                 ));
             }
             Target::Stage(stage.get_ref().clone())
@@ -242,14 +266,20 @@ fn step(source: &Source, raw: &Spanned<RawStep>, stages: &[&str]) -> Result<Step
         (None, Some(target), None) => {
             return Err(source.error(
                 target.span(),
-                format!("unknown target `{}`: expected `auth` (or use `stage` or `url`)", target.get_ref()),
+                format!(
+                    "unknown target `{}`: expected `auth` (or use `stage` or `url`)",
+                    target.get_ref()
+                ),
             ));
         }
         (None, None, Some(url)) => Target::Url(source.template(url)?),
         _ => {
             return Err(source.error(
                 span,
-                format!("step `{}` needs exactly one of `stage`, `target` or `url`", raw.name),
+                format!(
+                    "step `{}` needs exactly one of `stage`, `target` or `url`",
+                    raw.name
+                ),
             ));
         }
     };
@@ -279,7 +309,11 @@ fn step(source: &Source, raw: &Spanned<RawStep>, stages: &[&str]) -> Result<Step
         (None, Some(json)) => Some(Body::Json(json_value(source, json.get_ref(), json.span())?)),
         (None, None) => None,
     };
-    let captures = raw.capture.iter().map(|(name, field)| (name.clone(), field.clone())).collect();
+    let captures = raw
+        .capture
+        .iter()
+        .map(|(name, field)| (name.clone(), field.clone()))
+        .collect();
     let expect = match &raw.expect {
         None => Expect::default(),
         Some(expect) => self::expect(source, expect)?,
@@ -296,7 +330,10 @@ fn step(source: &Source, raw: &Spanned<RawStep>, stages: &[&str]) -> Result<Step
     })
 }
 
-fn header_list(source: &Source, headers: &Spanned<RawHeaders>) -> Result<Vec<(String, Template)>, ParseError> {
+fn header_list(
+    source: &Source,
+    headers: &Spanned<RawHeaders>,
+) -> Result<Vec<(String, Template)>, ParseError> {
     let RawHeaders(pairs) = headers.get_ref();
     pairs
         .iter()
@@ -320,17 +357,30 @@ fn expect(source: &Source, raw: &Spanned<RawExpect>) -> Result<Expect, ParseErro
             .iter()
             .map(|(path, value)| Ok((path.clone(), json_of(value)?)))
             .collect::<Result<_, ParseError>>()?,
-        body_contains: raw.body_contains.iter().map(|text| source.template(text)).collect::<Result<_, _>>()?,
+        body_contains: raw
+            .body_contains
+            .iter()
+            .map(|text| source.template(text))
+            .collect::<Result<_, _>>()?,
         sql: raw
             .sql
             .iter()
-            .map(|(query, value)| Ok((source.template_within(query, span.clone())?, json_of(value)?)))
+            .map(|(query, value)| {
+                Ok((
+                    source.template_within(query, span.clone())?,
+                    json_of(value)?,
+                ))
+            })
             .collect::<Result<_, ParseError>>()?,
     })
 }
 
 /// Converts TOML to JSON, checking the templates inside every string on the way.
-fn json_value(source: &Source, value: &toml::Value, span: Range<usize>) -> Result<serde_json::Value, ParseError> {
+fn json_value(
+    source: &Source,
+    value: &toml::Value,
+    span: Range<usize>,
+) -> Result<serde_json::Value, ParseError> {
     Ok(match value {
         toml::Value::String(text) => {
             source.template_within(text, span)?;
@@ -371,7 +421,10 @@ impl Known {
                 | Placeholder::Token(user, _)
                     if !self.users.contains(user) =>
                 {
-                    format!("step `{}` uses user `{user}`, who is not declared in `users` or `admin_users`", step.name)
+                    format!(
+                        "step `{}` uses user `{user}`, who is not declared in `users` or `admin_users`",
+                        step.name
+                    )
                 }
                 Placeholder::Capture(name) if !self.captures.contains(name) => format!(
                     "step `{}` uses `capture.{name}`, which no earlier step captures",

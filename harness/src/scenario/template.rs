@@ -88,7 +88,10 @@ impl TokenKind {
 impl FromStr for TokenKind {
     type Err = ();
     fn from_str(name: &str) -> Result<Self, ()> {
-        TokenKind::ALL.into_iter().find(|kind| kind.name() == name).ok_or(())
+        TokenKind::ALL
+            .into_iter()
+            .find(|kind| kind.name() == name)
+            .ok_or(())
     }
 }
 
@@ -210,7 +213,10 @@ fn parse_placeholder(expr: &str) -> Result<Placeholder, String> {
         [user, "token", kind] if is_name(user) => {
             let kind = kind.parse().map_err(|()| {
                 let known: Vec<_> = TokenKind::ALL.iter().map(|k| k.name()).collect();
-                format!("unknown token kind `{kind}`: expected one of {}", known.join(", "))
+                format!(
+                    "unknown token kind `{kind}`: expected one of {}",
+                    known.join(", ")
+                )
             })?;
             Ok(Placeholder::Token((*user).to_owned(), kind))
         }
@@ -272,7 +278,10 @@ mod tests {
     fn unknown_token_kind_names_the_known_ones() {
         let error = Template::parse("x {{alice.token.forged}}").unwrap_err();
         assert_eq!(error.offset, 2);
-        assert!(error.message.contains("unknown token kind `forged`"), "{error}");
+        assert!(
+            error.message.contains("unknown token kind `forged`"),
+            "{error}"
+        );
         assert!(error.message.contains("wrong-secret"), "{error}");
     }
 
@@ -285,7 +294,13 @@ mod tests {
 
     #[test]
     fn unknown_placeholder_shapes_are_rejected() {
-        for bad in ["{{alice}}", "{{keys.admin}}", "{{a.b.c.d}}", "{{}}", "{{capture.}}"] {
+        for bad in [
+            "{{alice}}",
+            "{{keys.admin}}",
+            "{{a.b.c.d}}",
+            "{{}}",
+            "{{capture.}}",
+        ] {
             assert!(Template::parse(bad).is_err(), "{bad} should not parse");
         }
     }

@@ -114,7 +114,10 @@ impl Stack {
             ("AUTH_URL".to_owned(), self.auth_url().to_owned()),
             ("JWT_SECRET".to_owned(), self.jwt_secret().to_owned()),
             ("ANON_KEY".to_owned(), self.anon_key().to_owned()),
-            ("SERVICE_ROLE_KEY".to_owned(), self.service_role_key().to_owned()),
+            (
+                "SERVICE_ROLE_KEY".to_owned(),
+                self.service_role_key().to_owned(),
+            ),
         ];
         env.extend(self.stages.env());
         env
@@ -280,7 +283,10 @@ impl StackBuilder {
         );
         let keys = ApiKeys::mint(JWT_SECRET);
         let auth_url = url::Url::parse(auth.url()).expect("the auth server's URL is a URL");
-        let authenticator_url = format!("postgres://authenticator:{PASSWORD}@127.0.0.1:{}/postgres", postgres.port());
+        let authenticator_url = format!(
+            "postgres://authenticator:{PASSWORD}@127.0.0.1:{}/postgres",
+            postgres.port()
+        );
         let service = service::Config::new(auth_url, keys.anon.clone(), authenticator_url)
             .with_auth_timeout(self.service_auth_timeout)
             .with_db_timeout(self.service_db_timeout);

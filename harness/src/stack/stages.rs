@@ -19,19 +19,28 @@ pub struct ServedStages {
 impl ServedStages {
     /// Serves every stage against the given auth server and database.
     pub(super) async fn start(config: &service::Config) -> Result<ServedStages, StackError> {
-        let mut served = ServedStages { urls: Vec::new(), servers: Vec::new() };
+        let mut served = ServedStages {
+            urls: Vec::new(),
+            servers: Vec::new(),
+        };
         for stage in Stage::ALL {
-            let router = service::app(config, stage)
-                .await
-                .map_err(|error| StackError::Service(format!("building the {stage} stage: {error}")))?;
+            let router = service::app(config, stage).await.map_err(|error| {
+                StackError::Service(format!("building the {stage} stage: {error}"))
+            })?;
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
-                .map_err(|error| StackError::io(format!("binding a port for the {stage} stage"), error))?;
+                .map_err(|error| {
+                    StackError::io(format!("binding a port for the {stage} stage"), error)
+                })?;
             let address = listener
                 .local_addr()
                 .map_err(|error| StackError::io("reading the stage's port".to_owned(), error))?;
             served.urls.push((stage, format!("http://{address}")));
-            served.servers.push(tokio::spawn(service::serve(listener, router, std::future::pending())));
+            served.servers.push(tokio::spawn(service::serve(
+                listener,
+                router,
+                std::future::pending(),
+            )));
         }
         Ok(served)
     }
@@ -71,6 +80,8 @@ impl Drop for ServedStages {
 
 impl fmt::Debug for ServedStages {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.urls.iter().map(|(stage, url)| (stage.name(), url))).finish()
+        f.debug_map()
+            .entries(self.urls.iter().map(|(stage, url)| (stage.name(), url)))
+            .finish()
     }
 }
