@@ -82,14 +82,13 @@ pub async fn send(
         headers.append(name, value);
     }
     if let Some((body, content_type)) = outgoing.body {
-        if let Some(content_type) = content_type {
-            if !headers.contains_key(reqwest::header::CONTENT_TYPE) {
+        if let Some(content_type) = content_type
+            && !headers.contains_key(reqwest::header::CONTENT_TYPE) {
                 headers.insert(
                     reqwest::header::CONTENT_TYPE,
                     content_type.parse().expect("static value"),
                 );
             }
-        }
         request = request.body(body);
     }
     let result = async {

@@ -102,11 +102,10 @@ impl Scenario {
     pub fn stages(&self) -> Vec<&str> {
         let mut stages = Vec::new();
         for step in &self.steps {
-            if let Target::Stage(stage) = &step.target {
-                if !stages.contains(&stage.as_str()) {
+            if let Target::Stage(stage) = &step.target
+                && !stages.contains(&stage.as_str()) {
                     stages.push(stage.as_str());
                 }
-            }
         }
         stages
     }
