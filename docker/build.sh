@@ -25,13 +25,13 @@ for arg in "$@"; do
     case "$arg" in
         --force) force=(--force) ;;
         --with-service) with_service=1 ;;
-        -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "build.sh: unknown argument $arg (see --help)" >&2; exit 2 ;;
     esac
 done
 
 die() { echo "build.sh: ERROR: $*" >&2; exit 1; }
-step() { echo; echo "==> $*"; }
+step() { echo; echo "==> [+${SECONDS}s] $*"; }
 trap 'die "failed at line $LINENO: $BASH_COMMAND"' ERR
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -48,10 +48,14 @@ command -v cargo >/dev/null || die "cargo is not installed (the binaries are bui
 step "base image $BASE_TAG"
 "$repo/docker/base/mkimage.sh" "${force[@]}" "$BASE_TAG"
 
-packages=(-p auth)
-((with_service)) && packages+=(-p service)
-step "cargo build --release ${packages[*]}"
-cargo build --release --locked "${packages[@]}" || die "cargo build failed"
+# One package per cargo run: built together, their features would be unified and each would
+# differ from (and rebuild) the binary a separate `cargo build -p auth` leaves behind.
+packages=(auth)
+((with_service)) && packages+=(service)
+for package in "${packages[@]}"; do
+    step "cargo build --release -p $package"
+    cargo build --release --locked -p "$package" || die "cargo build -p $package failed"
+done
 
 # A context of just the files the Dockerfiles copy: the repository root holds target/, which
 # is gigabytes, and the legacy builder would send all of it.
@@ -96,5 +100,5 @@ fi
 # The images these tags pointed to before a rebuild: ours (by label), unused, untagged.
 docker image prune --force --filter "label=$LABEL" >/dev/null
 
-step "done in ${SECONDS}s"
+echo; echo "==> done in ${SECONDS}s"
 docker image ls --filter "label=$LABEL" --format '{{.Repository}}:{{.Tag}}  {{.Size}}'
