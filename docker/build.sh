@@ -25,7 +25,7 @@ for arg in "$@"; do
     case "$arg" in
         --force) force=(--force) ;;
         --with-service) with_service=1 ;;
-        -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "build.sh: unknown argument $arg (see --help)" >&2; exit 2 ;;
     esac
 done
