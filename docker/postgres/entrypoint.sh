@@ -2,8 +2,8 @@
 # First start (empty data directory): initdb as supabase_admin, apply /docker-entrypoint-initdb.d
 # on a socket-only server so no client sees a half-built database, set the login roles'
 # passwords, then run the real server and print READY_LINE once it accepts TCP connections.
-# Wait strategies key on that line: PostgreSQL's own "ready to accept connections" also
-# appears for the temporary init server.
+# Wait strategies key on that line: PostgreSQL's own "ready to accept connections" says
+# nothing about the init, and images that log their temporary init server print it twice.
 set -Eeuo pipefail
 
 READY_LINE="supabase-harness: ready"
@@ -12,7 +12,7 @@ READY_LINE="supabase-harness: ready"
 : "${POSTGRES_PORT:=5432}"
 # A marker written last: a data directory without it was left half-initialised.
 MARKER="$PGDATA/supabase-harness.initialised"
-# The roles clients log in as; S volumes/db/roles.sql gives them POSTGRES_PASSWORD as well.
+# The roles clients log in as; the self-hosted stack's roles.sql gives them POSTGRES_PASSWORD too.
 LOGIN_ROLES=(supabase_admin postgres authenticator supabase_auth_admin)
 
 log() { echo "supabase-harness: $*" >&2; }
