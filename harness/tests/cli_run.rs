@@ -79,6 +79,7 @@ fn a_changed_answer_fails_with_a_diff_that_shows_exactly_the_change() {
 
     let output = harness(&[
         "run",
+        "--update",
         "--snapshots",
         dir.path().to_str().unwrap(),
         "scenarios/missing-header.toml",
@@ -91,6 +92,21 @@ fn a_changed_answer_fails_with_a_diff_that_shows_exactly_the_change() {
         "{stdout}"
     );
     assert!(stdout.contains("0 passed, 1 failed"), "{stdout}");
+
+    // --update leaves the replay for review and the reviewed snapshot untouched.
+    let pending = std::fs::read_to_string(dir.path().join("missing-header.snap.new")).unwrap();
+    assert!(
+        pending.ends_with(&format!(
+            "{}\n",
+            stored.split_once("\n---\n").unwrap().1.trim_end()
+        )),
+        "{pending}"
+    );
+    let kept = std::fs::read_to_string(dir.path().join("missing-header.snap")).unwrap();
+    assert!(
+        kept.contains("→ 500"),
+        "the reviewed snapshot is not overwritten"
+    );
 }
 
 #[test]
