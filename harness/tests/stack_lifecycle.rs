@@ -202,6 +202,20 @@ fn processes_mentioning(needle: &Path) -> Vec<String> {
         .collect()
 }
 
+/// No process runs from `tmp` and nothing is left in it.
+fn assert_nothing_left_in(tmp: &Path) {
+    assert_eq!(
+        processes_mentioning(tmp),
+        Vec::<String>::new(),
+        "processes left behind"
+    );
+    let left: Vec<PathBuf> = std::fs::read_dir(tmp)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(left.is_empty(), "files left in TMPDIR: {left:?}");
+}
+
 /// Kills the child if the test fails before it exits, so a failed assertion leaves no `harness up`.
 struct KillOnDrop(std::process::Child);
 
@@ -300,16 +314,7 @@ async fn harness_up_prints_env_and_cleans_up_on_sigint() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert!(status.success(), "harness up exited with {status}");
-    assert_eq!(
-        processes_mentioning(tmp.path()),
-        Vec::<String>::new(),
-        "processes left behind"
-    );
-    let left: Vec<PathBuf> = std::fs::read_dir(tmp.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert!(left.is_empty(), "files left in TMPDIR: {left:?}");
+    assert_nothing_left_in(tmp.path());
     assert!(
         PgConnection::connect(db_url).await.is_err(),
         "PostgreSQL still answers"
@@ -359,16 +364,7 @@ fn harness_up_reports_a_failed_start_and_leaves_nothing_behind() {
         stderr.contains("the auth server `/bin/false` exited before it was healthy"),
         "{stderr}"
     );
-    assert_eq!(
-        processes_mentioning(tmp.path()),
-        Vec::<String>::new(),
-        "processes left behind"
-    );
-    let left: Vec<PathBuf> = std::fs::read_dir(tmp.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert!(left.is_empty(), "files left in TMPDIR: {left:?}");
+    assert_nothing_left_in(tmp.path());
 }
 
 #[test]
@@ -387,14 +383,5 @@ fn harness_up_interrupted_while_starting_exits_0_and_leaves_nothing_behind() {
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
     let status = child.wait().unwrap();
     assert!(status.success(), "harness up exited with {status}");
-    assert_eq!(
-        processes_mentioning(tmp.path()),
-        Vec::<String>::new(),
-        "processes left behind"
-    );
-    let left: Vec<PathBuf> = std::fs::read_dir(tmp.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert!(left.is_empty(), "files left in TMPDIR: {left:?}");
+    assert_nothing_left_in(tmp.path());
 }
