@@ -189,15 +189,23 @@ fn a_stack_outlives_the_thread_and_runtime_that_started_it() {
 
 /// Processes whose command line mentions `needle` (the postmaster's has its data directory).
 fn processes_mentioning(needle: &Path) -> Vec<String> {
+    pids_mentioning(needle)
+        .into_iter()
+        .map(|(_, cmdline)| cmdline)
+        .collect()
+}
+
+/// (pid, command line) of every process whose command line mentions `needle`.
+fn pids_mentioning(needle: &Path) -> Vec<(u32, String)> {
     let needle = needle.display().to_string();
     std::fs::read_dir("/proc")
         .unwrap()
         .filter_map(|entry| {
             let path = entry.ok()?.path();
-            path.file_name()?.to_str()?.parse::<u32>().ok()?;
+            let pid = path.file_name()?.to_str()?.parse::<u32>().ok()?;
             let cmdline = std::fs::read(path.join("cmdline")).ok()?;
             let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            cmdline.contains(&needle).then_some(cmdline)
+            cmdline.contains(&needle).then_some((pid, cmdline))
         })
         .collect()
 }
@@ -382,6 +390,63 @@ fn harness_up_interrupted_while_starting_exits_0_and_leaves_nothing_behind() {
     // SAFETY: signalling our own child.
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
     let status = child.wait().unwrap();
+    assert!(status.success(), "harness up exited with {status}");
+    assert_nothing_left_in(tmp.path());
+}
+
+#[test]
+fn harness_up_says_when_postgres_dies_under_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut child = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_harness"))
+            .args(["up", "--output", "env"])
+            .env("TMPDIR", tmp.path())
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run harness up"),
+    );
+    let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(first.starts_with("DB_URL="), "{first}");
+
+    let (postmaster, _) = pids_mentioning(tmp.path())
+        .into_iter()
+        .find(|(_, cmdline)| cmdline.contains("/postgres -D"))
+        .expect("the postmaster runs from TMPDIR");
+    // SAFETY: killing the PostgreSQL server this test's own `harness up` started.
+    unsafe { libc::kill(postmaster as libc::pid_t, libc::SIGKILL) };
+
+    let stderr = BufReader::new(child.0.stderr.take().unwrap());
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let report = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = received
+            .recv_timeout(left)
+            .expect("harness up reports the dead server within 10 s");
+        if line.contains("exited unexpectedly") {
+            break line;
+        }
+    };
+    assert!(
+        report.contains(&format!(
+            "PostgreSQL (pid {postmaster}) exited unexpectedly"
+        )),
+        "{report}"
+    );
+
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.0.id() as libc::pid_t, libc::SIGINT) };
+    let status = child.0.wait().unwrap();
     assert!(status.success(), "harness up exited with {status}");
     assert_nothing_left_in(tmp.path());
 }

@@ -39,7 +39,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     let mut interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
     let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
 
-    let stack = tokio::select! {
+    let mut stack = tokio::select! {
         stack = Stack::start() => stack.context("starting the stack")?,
         _ = interrupt.recv() => return Ok(()),
         _ = terminate.recv() => return Ok(()),
@@ -56,9 +56,20 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         .context("writing the stack's settings to stdout")?;
     drop(stdout);
 
-    tokio::select! {
-        _ = interrupt.recv() => tracing::info!("SIGINT: stopping"),
-        _ = terminate.recv() => tracing::info!("SIGTERM: stopping"),
+    // A dead server is said out loud once; requests that need it fail (503 from the reference).
+    let mut watch = tokio::time::interval(std::time::Duration::from_millis(500));
+    let mut reported = false;
+    loop {
+        tokio::select! {
+            _ = interrupt.recv() => { tracing::info!("SIGINT: stopping"); break }
+            _ = terminate.recv() => { tracing::info!("SIGTERM: stopping"); break }
+            _ = watch.tick(), if !reported => {
+                if let Some(death) = stack.exited_process() {
+                    tracing::error!("{death}");
+                    reported = true;
+                }
+            }
+        }
     }
     stack.stop().await.context("stopping the stack")
 }

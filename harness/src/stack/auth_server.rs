@@ -178,6 +178,10 @@ impl AuthServer {
     pub(crate) fn stop(&mut self) {
         self.process.stop();
     }
+
+    pub(crate) fn process(&mut self) -> &mut ChildProcess {
+        &mut self.process
+    }
 }
 
 /// The program with a clean environment holding GoTrue's configuration and little else.

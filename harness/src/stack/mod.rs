@@ -153,6 +153,23 @@ impl Stack {
         self.auth.pid()
     }
 
+    /// Which of the stack's processes has exited on its own, with its status and last log lines:
+    /// `harness up` reports it rather than going on as if the stack were whole.
+    pub fn exited_process(&mut self) -> Option<String> {
+        let processes = [
+            ("PostgreSQL", self.postgres.process()),
+            ("the auth server", self.auth.process()),
+        ];
+        processes.into_iter().find_map(|(name, process)| {
+            let status = process.exited()?;
+            Some(format!(
+                "{name} (pid {}) exited unexpectedly ({status}); its log ends with:\n{}",
+                process.pid(),
+                process.log_tail()
+            ))
+        })
+    }
+
     /// Stops the auth server, then PostgreSQL, and removes the stack's directory. Dropping a
     /// stack does the same, blocking; this does it off the async runtime and reports the
     /// directory removal.

@@ -306,6 +306,10 @@ impl Cluster {
             .await
     }
 
+    pub(crate) fn process(&mut self) -> &mut ChildProcess {
+        &mut self.process
+    }
+
     pub(crate) fn port(&self) -> u16 {
         self.port
     }
