@@ -1,6 +1,4 @@
-//! One request as it went on the wire and what came back, in real and redacted form.
-
-use std::time::{Duration, Instant};
+//! One request as it goes on the wire and what comes back.
 
 /// The request as sent, redacted for the snapshot (tokens shown by kind, hosts by name).
 #[derive(Debug, Clone)]
@@ -34,16 +32,6 @@ impl Received {
     }
 }
 
-/// A step's request and its outcome; `response` is an error when no answer came at all.
-#[derive(Debug, Clone)]
-pub struct Exchange {
-    pub request: SentRequest,
-    pub response: Result<Received, String>,
-    /// The server's log lines for this request id (in-process services only).
-    pub logs: Vec<String>,
-    pub elapsed: Duration,
-}
-
 /// What to send: real values, ready for the wire.
 pub struct Outgoing {
     pub method: reqwest::Method,
@@ -53,33 +41,15 @@ pub struct Outgoing {
 }
 
 /// Sends `outgoing` exactly as given: duplicate headers stay duplicate, nothing is added.
-pub async fn send(
-    http: &reqwest::Client,
-    outgoing: Outgoing,
-) -> (Result<Received, String>, Duration) {
-    let started = Instant::now();
+pub async fn send(http: &reqwest::Client, outgoing: Outgoing) -> Result<Received, String> {
     let mut request = http.request(outgoing.method, &outgoing.url);
     let mut headers = reqwest::header::HeaderMap::new();
     for (name, value) in &outgoing.headers {
-        let name = match reqwest::header::HeaderName::from_bytes(name.as_bytes()) {
-            Ok(name) => name,
-            Err(error) => {
-                return (
-                    Err(format!("invalid header name `{name}`: {error}")),
-                    started.elapsed(),
-                );
-            }
-        };
-        let value = match reqwest::header::HeaderValue::from_bytes(value.as_bytes()) {
-            Ok(value) => value,
-            Err(error) => {
-                return (
-                    Err(format!("invalid value for header `{name}`: {error}")),
-                    started.elapsed(),
-                );
-            }
-        };
-        headers.append(name, value);
+        let header_name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+            .map_err(|error| format!("invalid header name `{name}`: {error}"))?;
+        let value = reqwest::header::HeaderValue::from_bytes(value.as_bytes())
+            .map_err(|error| format!("invalid value for header `{name}`: {error}"))?;
+        headers.append(header_name, value);
     }
     if let Some((body, content_type)) = outgoing.body {
         if let Some(content_type) = content_type
@@ -113,7 +83,7 @@ pub async fn send(
         })
     }
     .await;
-    (result, started.elapsed())
+    result
 }
 
 /// reqwest's Display hides the cause ("error sending request"); the chain names it.

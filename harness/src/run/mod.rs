@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use sqlx::Connection;
 
-pub use exchange::{Exchange, Received, SentRequest};
+pub use exchange::{Received, SentRequest};
 pub use users::Account;
 
 use crate::report::redact::Redactor;
@@ -247,7 +247,7 @@ impl<'r> Replay<'r> {
                 };
             }
         };
-        let (response, _) = exchange::send(&self.runner.http, outgoing).await;
+        let response = exchange::send(&self.runner.http, outgoing).await;
         let logs = match (
             &self.runner.logs,
             response.as_ref().ok().and_then(Received::request_id),
