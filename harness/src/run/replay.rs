@@ -1,0 +1,369 @@
+//! One scenario's replay in progress: its users, captures and redactions, step by step.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use serde_json::Value;
+use sqlx::Connection;
+
+use super::exchange::{self, Received, SentRequest};
+use super::users::Account;
+use super::{RedactedResponse, RunError, Runner, SNAPSHOT_HEADERS, StepReport, expect, tokens};
+use crate::report::redact::Redactor;
+use crate::scenario::{Body, Placeholder, Scenario, Step, Target, Template, TokenKind};
+
+/// One scenario's replay in progress: its users, captures and redactions.
+pub(super) struct Replay<'r> {
+    runner: &'r Runner,
+    accounts: HashMap<String, Account>,
+    captures: HashMap<String, String>,
+    redactor: Redactor,
+    db: Option<sqlx::PgConnection>,
+}
+
+impl<'r> Replay<'r> {
+    pub(super) async fn prepare(runner: &'r Runner, scenario: &Scenario) -> Result<Replay<'r>, RunError> {
+        let targets = &runner.targets;
+        let mut redactor = Redactor::default();
+        redactor.know(&targets.anon_key, "keys.anon");
+        redactor.know(&targets.service_role_key, "keys.service_role");
+        redactor.know(&targets.jwt_secret, "jwt_secret");
+        redactor.know(&targets.auth_url, "auth");
+        redactor.know(&targets.db_url, "db");
+        for (stage, url) in &targets.stages {
+            redactor.know(url, format!("stage:{stage}"));
+        }
+
+        let mut accounts = HashMap::new();
+        for user in &scenario.users {
+            // A logged-out session costs two more round trips: only made when a step uses it.
+            let logged_out_token = Placeholder::Token(user.name.clone(), TokenKind::LoggedOut);
+            let logged_out = scenario
+                .steps
+                .iter()
+                .any(|step| step.placeholders().contains(&logged_out_token));
+            let account = Account::create(&runner.http, targets, user, logged_out).await?;
+            redactor.know(&account.id, format!("{}.id", user.name));
+            redactor.know(&account.email, format!("{}.email", user.name));
+            redactor.know(&account.password, format!("{}.password", user.name));
+            redactor.know(&account.access_token, format!("{}.token.valid", user.name));
+            redactor.know(
+                &account.refresh_token,
+                format!("{}.token.refresh", user.name),
+            );
+            if let Some(token) = &account.logged_out_token {
+                redactor.know(token, format!("{}.token.logged-out", user.name));
+            }
+            accounts.insert(user.name.clone(), account);
+        }
+        Ok(Replay {
+            runner,
+            accounts,
+            captures: HashMap::new(),
+            redactor,
+            db: None,
+        })
+    }
+
+    pub(super) async fn step(&mut self, step: &Step) -> StepReport {
+        let started = Instant::now();
+        let (outgoing, request) = match self.outgoing(step) {
+            Ok(built) => built,
+            Err(error) => {
+                return StepReport {
+                    name: step.name.clone(),
+                    request: SentRequest {
+                        method: step.method.clone(),
+                        url: String::new(),
+                        headers: vec![],
+                        body: None,
+                    },
+                    response: Err(error.clone()),
+                    logs: vec![],
+                    failures: vec![error],
+                    elapsed: started.elapsed(),
+                };
+            }
+        };
+        let response = exchange::send(&self.runner.http, outgoing).await;
+        let logs = match (
+            &self.runner.logs,
+            response.as_ref().ok().and_then(Received::request_id),
+        ) {
+            (Some(source), Some(id)) => source.lines(id),
+            _ => Vec::new(),
+        };
+        let mut failures = Vec::new();
+        match &response {
+            Ok(received) => {
+                self.capture(step, received, &mut failures);
+                self.check(step, received, &mut failures).await;
+            }
+            Err(error) => failures.push(format!("no response: {error}")),
+        }
+        let response = response.map(|received| self.redact(&received));
+        let logs = logs.iter().map(|line| self.redactor.text(line)).collect();
+        let failures = failures
+            .iter()
+            .map(|failure| self.redactor.text(failure))
+            .collect();
+        StepReport {
+            name: step.name.clone(),
+            request,
+            response,
+            logs,
+            failures,
+            elapsed: started.elapsed(),
+        }
+    }
+
+    /// Renders the step's request: the real one to send and its redacted twin.
+    fn outgoing(&self, step: &Step) -> Result<(exchange::Outgoing, SentRequest), String> {
+        let targets = &self.runner.targets;
+        let path = self.render(&step.path)?;
+        let (base, base_label) = match &step.target {
+            Target::Stage(stage) => {
+                let url = targets
+                    .stages
+                    .iter()
+                    .find(|(name, _)| name == stage)
+                    .map(|(_, url)| url.clone())
+                    .ok_or_else(|| format!("stage `{stage}` is not served by this run"))?;
+                (url, format!("[stage:{stage}]"))
+            }
+            Target::Auth => (targets.auth_url.clone(), "[auth]".to_owned()),
+            Target::Url(url) => {
+                let url = self.render(url)?;
+                (url.actual, url.redacted)
+            }
+        };
+        let method = reqwest::Method::from_bytes(step.method.as_bytes())
+            .map_err(|error| error.to_string())?;
+        let mut headers = Vec::new();
+        let mut shown_headers = Vec::new();
+        for (name, value) in &step.headers {
+            let value = self.render(value)?;
+            headers.push((name.clone(), value.actual));
+            shown_headers.push((name.clone(), value.redacted));
+        }
+        let (body, shown_body) = match &step.body {
+            None => (None, None),
+            Some(Body::Raw(raw)) => {
+                let raw = self.render(raw)?;
+                (Some((raw.actual.into_bytes(), None)), Some(raw.redacted))
+            }
+            Some(Body::Json(json)) => {
+                let (actual, redacted) = self.render_json(json)?;
+                let shown = serde_json::to_string_pretty(&redacted).expect("JSON serialises");
+                (
+                    Some((
+                        serde_json::to_vec(&actual).expect("JSON serialises"),
+                        Some("application/json"),
+                    )),
+                    Some(shown),
+                )
+            }
+        };
+        let outgoing = exchange::Outgoing {
+            method,
+            url: format!("{base}{}", path.actual),
+            headers,
+            body,
+        };
+        let shown = SentRequest {
+            method: step.method.clone(),
+            url: format!("{base_label}{}", path.redacted),
+            headers: shown_headers,
+            body: shown_body,
+        };
+        Ok((outgoing, shown))
+    }
+
+    fn render(&self, template: &Template) -> Result<crate::scenario::Rendered, String> {
+        template.render(|placeholder| self.value_of(placeholder))
+    }
+
+    fn render_json(&self, json: &Value) -> Result<(Value, Value), String> {
+        Ok(match json {
+            Value::String(text) => {
+                let template = Template::parse(text).map_err(|error| error.to_string())?;
+                let rendered = self.render(&template)?;
+                (
+                    Value::String(rendered.actual),
+                    Value::String(rendered.redacted),
+                )
+            }
+            Value::Array(items) => {
+                let pairs = items
+                    .iter()
+                    .map(|item| self.render_json(item))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let (actual, redacted) = pairs.into_iter().unzip();
+                (Value::Array(actual), Value::Array(redacted))
+            }
+            Value::Object(map) => {
+                let mut actual = serde_json::Map::new();
+                let mut redacted = serde_json::Map::new();
+                for (key, item) in map {
+                    let (a, r) = self.render_json(item)?;
+                    actual.insert(key.clone(), a);
+                    redacted.insert(key.clone(), r);
+                }
+                (Value::Object(actual), Value::Object(redacted))
+            }
+            other => (other.clone(), other.clone()),
+        })
+    }
+
+    fn value_of(&self, placeholder: &Placeholder) -> Result<String, String> {
+        let account = |user: &str| {
+            self.accounts
+                .get(user)
+                .ok_or_else(|| format!("user `{user}` was not created"))
+        };
+        Ok(match placeholder {
+            Placeholder::UserId(user) => account(user)?.id.clone(),
+            Placeholder::UserEmail(user) => account(user)?.email.clone(),
+            Placeholder::UserPassword(user) => account(user)?.password.clone(),
+            Placeholder::Token(user, kind) => {
+                let account = account(user)?;
+                match kind {
+                    TokenKind::Valid => account.access_token.clone(),
+                    TokenKind::Refresh => account.refresh_token.clone(),
+                    TokenKind::LoggedOut => account.logged_out_token.clone().ok_or_else(|| {
+                        format!("no logged-out session was prepared for `{user}`")
+                    })?,
+                    minted => tokens::mint(
+                        *minted,
+                        &account.access_token,
+                        &self.runner.targets.jwt_secret,
+                        unix_now(),
+                    )
+                    .map_err(|error| error.to_string())?,
+                }
+            }
+            Placeholder::AnonKey => self.runner.targets.anon_key.clone(),
+            Placeholder::ServiceRoleKey => self.runner.targets.service_role_key.clone(),
+            Placeholder::Capture(name) => self.captures.get(name).cloned().ok_or_else(|| {
+                format!(
+                    "`capture.{name}` was not captured: the step that should have did not find it"
+                )
+            })?,
+        })
+    }
+
+    fn capture(&mut self, step: &Step, received: &Received, failures: &mut Vec<String>) {
+        if step.captures.is_empty() {
+            return;
+        }
+        let body: Option<Value> = serde_json::from_str(&received.body).ok();
+        for (name, field) in &step.captures {
+            match body
+                .as_ref()
+                .and_then(|body| expect::json_path(body, field))
+            {
+                Some(value) => {
+                    let text = value
+                        .as_str()
+                        .map_or_else(|| value.to_string(), str::to_owned);
+                    self.redactor.know(&text, format!("capture.{name}"));
+                    self.captures.insert(name.clone(), text);
+                }
+                None => failures.push(format!(
+                    "capture {name}: the response has no JSON field `{field}`"
+                )),
+            }
+        }
+    }
+
+    async fn check(&mut self, step: &Step, received: &Received, failures: &mut Vec<String>) {
+        let expect = &step.expect;
+        failures.extend(expect::status(expect.status, received));
+        for (name, value) in &expect.headers {
+            match self.render(value) {
+                Ok(value) => failures.extend(expect::header(name, &value.actual, received)),
+                Err(error) => failures.push(error),
+            }
+        }
+        let body: Option<Value> = serde_json::from_str(&received.body).ok();
+        for (path, expected) in &expect.json {
+            match self.render_json(expected) {
+                Ok((expected, _)) => {
+                    failures.extend(expect::json_field(path, &expected, body.as_ref()))
+                }
+                Err(error) => failures.push(error),
+            }
+        }
+        for text in &expect.body_contains {
+            match self.render(text) {
+                Ok(text) => failures.extend(expect::body_contains(&text.actual, received)),
+                Err(error) => failures.push(error),
+            }
+        }
+        for (query, expected) in &expect.sql {
+            if let Err(failure) = self.check_sql(query, expected).await {
+                failures.push(failure);
+            }
+        }
+    }
+
+    /// Runs `query` as superuser; its single value must equal `expected`.
+    async fn check_sql(&mut self, query: &Template, expected: &Value) -> Result<(), String> {
+        let query = self.render(query)?;
+        let (expected, _) = self.render_json(expected)?;
+        if self.db.is_none() {
+            let connection = sqlx::PgConnection::connect(&self.runner.targets.db_url)
+                .await
+                .map_err(|error| format!("sql: cannot connect to the database: {error}"))?;
+            self.db = Some(connection);
+        }
+        let db = self.db.as_mut().expect("connected above");
+        // to_jsonb keeps every column type comparable with the TOML value.
+        let wrapped = format!("select to_jsonb(result) from ({}) as result", query.actual);
+        let row: Value = sqlx::query_scalar(&wrapped)
+            .fetch_one(&mut *db)
+            .await
+            .map_err(|error| format!("sql `{}`: {error}", query.redacted))?;
+        let actual = match &row {
+            Value::Object(columns) if columns.len() == 1 => {
+                columns.values().next().cloned().unwrap_or(Value::Null)
+            }
+            other => other.clone(),
+        };
+        if actual == expected {
+            Ok(())
+        } else {
+            Err(format!(
+                "sql `{}`: expected {expected}, got {actual}",
+                query.redacted
+            ))
+        }
+    }
+
+    fn redact(&mut self, received: &Received) -> RedactedResponse {
+        if let Some(request_id) = received.request_id() {
+            self.redactor.know(request_id, "request-id");
+        }
+        let headers = SNAPSHOT_HEADERS
+            .iter()
+            .flat_map(|name| {
+                let values: Vec<String> = received.header_values(name).map(str::to_owned).collect();
+                values
+                    .into_iter()
+                    .map(move |value| (name.to_string(), value))
+            })
+            .map(|(name, value)| (name, self.redactor.text(&value)))
+            .collect();
+        RedactedResponse {
+            status: received.status,
+            headers,
+            body: self.redactor.body(&received.body),
+        }
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64)
+}
