@@ -62,28 +62,22 @@ pub async fn send(http: &reqwest::Client, outgoing: Outgoing) -> Result<Received
         }
         request = request.body(body);
     }
-    let result = async {
-        let response = request.headers(headers).send().await.map_err(describe)?;
-        let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(name, value)| {
-                (
-                    name.as_str().to_owned(),
-                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let body = response.text().await.map_err(describe)?;
-        Ok(Received {
-            status,
-            headers,
-            body,
+    let response = request.headers(headers).send().await.map_err(describe)?;
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (name.as_str().to_owned(), value)
         })
-    }
-    .await;
-    result
+        .collect();
+    let body = response.text().await.map_err(describe)?;
+    Ok(Received {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// reqwest's Display hides the cause ("error sending request"); the chain names it.

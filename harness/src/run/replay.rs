@@ -22,7 +22,10 @@ pub(super) struct Replay<'r> {
 }
 
 impl<'r> Replay<'r> {
-    pub(super) async fn prepare(runner: &'r Runner, scenario: &Scenario) -> Result<Replay<'r>, RunError> {
+    pub(super) async fn prepare(
+        runner: &'r Runner,
+        scenario: &Scenario,
+    ) -> Result<Replay<'r>, RunError> {
         let targets = &runner.targets;
         let mut redactor = Redactor::default();
         redactor.know(&targets.anon_key, "keys.anon");
