@@ -251,7 +251,10 @@ mod tests {
             Err(ErrorKind::ImmatureSignature)
         );
         let iat = claims_of(&mint(TokenKind::IatFuture)).unwrap();
-        assert!(iat["iat"].as_i64().unwrap() > now(), "iat is ahead of the clock");
+        assert!(
+            iat["iat"].as_i64().unwrap() > now(),
+            "iat is ahead of the clock"
+        );
         assert!(
             verify(&mint(TokenKind::IatFuture), SECRET).is_ok(),
             "iat alone is not checked by JWT libraries: it is the server's decision"
@@ -267,7 +270,10 @@ mod tests {
         let mint = |kind| mint(kind, &valid, SECRET, now()).unwrap();
         let not_base64 = mint(TokenKind::NotBase64);
         assert_eq!(not_base64.split('.').count(), 3);
-        assert!(matches!(verify(&not_base64, SECRET), Err(ErrorKind::Base64(_))));
+        assert!(matches!(
+            verify(&not_base64, SECRET),
+            Err(ErrorKind::Base64(_))
+        ));
         let not_json = mint(TokenKind::NotJson);
         assert!(claims_of(&not_json).is_err(), "the payload is not JSON");
         assert!(matches!(verify(&not_json, SECRET), Err(ErrorKind::Json(_))));

@@ -343,7 +343,11 @@ mod tests {
             .unwrap();
         assert_eq!(rendered.actual, "asb-x=y;sb-x=y;sb-x=y;b");
         assert_eq!(rendered.redacted, "a[repeat.3.sb-x=y;]b");
-        for bad in ["{{repeat.0.x}}", "{{repeat.many.x}}", "{{repeat.2000000.x}}"] {
+        for bad in [
+            "{{repeat.0.x}}",
+            "{{repeat.many.x}}",
+            "{{repeat.2000000.x}}",
+        ] {
             assert!(Template::parse(bad).is_err(), "{bad} should not parse");
         }
     }
