@@ -245,6 +245,7 @@ impl<'r> Replay<'r> {
                     .map_err(|error| error.to_string())?,
                 }
             }
+            Placeholder::Repeat { times, text } => text.repeat(*times),
             Placeholder::AnonKey => self.runner.targets.anon_key.clone(),
             Placeholder::ServiceRoleKey => self.runner.targets.service_role_key.clone(),
             Placeholder::Capture(name) => self.captures.get(name).cloned().ok_or_else(|| {

@@ -5,7 +5,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{EncodingKey, Header};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Map, Value};
 
 use crate::scenario::TokenKind;
@@ -23,8 +23,14 @@ pub enum TokenError {
     NotMinted(TokenKind),
 }
 
-/// Makes the minted kinds (`expired`, `wrong-secret`, `alg-none`, `tampered`, `no-sub`) from
-/// `valid`, an access token signed with `secret`. `now` is unix seconds.
+/// The `kid` of `unknown-kid` tokens: no key of any stack has it.
+pub const UNKNOWN_KID: &str = "no-such-key-0000";
+
+/// Bytes of the padding claim in a `huge` token: far beyond any sane token, within one request.
+pub const HUGE_PADDING: usize = 64 * 1024;
+
+/// Makes every kind but `valid`, `refresh` and `logged-out` from `valid`, an access token
+/// signed with `secret`. `now` is unix seconds.
 pub fn mint(kind: TokenKind, valid: &str, secret: &str, now: i64) -> Result<String, TokenError> {
     let claims = claims_of(valid)?;
     let hs256 = |claims: &Map<String, Value>, secret: &str| {
@@ -64,6 +70,60 @@ pub fn mint(kind: TokenKind, valid: &str, secret: &str, now: i64) -> Result<Stri
             claims.remove("sub");
             hs256(&claims, secret)?
         }
+        TokenKind::SubNotUuid => {
+            let mut claims = claims;
+            claims.insert("sub".into(), Value::from("not-a-uuid"));
+            hs256(&claims, secret)?
+        }
+        TokenKind::NbfFuture => {
+            let mut claims = claims;
+            claims.insert("nbf".into(), Value::from(now + 3600));
+            claims.insert("exp".into(), Value::from(now + 7200));
+            hs256(&claims, secret)?
+        }
+        TokenKind::IatFuture => {
+            let mut claims = claims;
+            claims.insert("iat".into(), Value::from(now + 3600));
+            claims.insert("exp".into(), Value::from(now + 7200));
+            hs256(&claims, secret)?
+        }
+        TokenKind::Huge => {
+            let mut claims = claims;
+            claims.insert("padding".into(), Value::from("x".repeat(HUGE_PADDING)));
+            hs256(&claims, secret)?
+        }
+        TokenKind::NotBase64 => {
+            // `*` and `!` are outside the base64url alphabet; the signature segment is kept.
+            let signature = valid.rsplit('.').next().unwrap_or_default();
+            format!("*not!base64*.*not!base64*.{signature}")
+        }
+        TokenKind::NotJson => {
+            // A correct signature over a payload that decodes to text, so only parsing fails.
+            let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+            let payload = URL_SAFE_NO_PAD.encode(b"this is not json");
+            let message = format!("{header}.{payload}");
+            let signature = jsonwebtoken::crypto::sign(
+                message.as_bytes(),
+                &EncodingKey::from_secret(secret.as_bytes()),
+                Algorithm::HS256,
+            )?;
+            format!("{message}.{signature}")
+        }
+        TokenKind::UnknownKid => {
+            let header = Header {
+                kid: Some(UNKNOWN_KID.into()),
+                ..Header::default()
+            };
+            jsonwebtoken::encode(
+                &header,
+                &claims,
+                &EncodingKey::from_secret(secret.as_bytes()),
+            )?
+        }
+        TokenKind::SignatureStripped => {
+            let (signed, _signature) = valid.rsplit_once('.').unwrap_or((valid, ""));
+            format!("{signed}.")
+        }
         TokenKind::Valid | TokenKind::Refresh | TokenKind::LoggedOut => {
             return Err(TokenError::NotMinted(kind));
         }
@@ -89,7 +149,7 @@ fn encode_claims(claims: &Map<String, Value>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, errors::ErrorKind};
+    use jsonwebtoken::{DecodingKey, Validation, decode, errors::ErrorKind};
 
     const SECRET: &str = "super-secret-jwt-token-with-at-least-32-characters-long";
     // Verification compares with the real clock, so the tests mint against it too.
@@ -118,6 +178,7 @@ mod tests {
         validation.validate_aud = false;
         validation.required_spec_claims.clear();
         validation.leeway = 0;
+        validation.validate_nbf = true;
         decode::<Map<String, Value>>(
             token,
             &DecodingKey::from_secret(secret.as_bytes()),
@@ -177,6 +238,58 @@ mod tests {
             claims.remove("iat");
         }
         assert_eq!(expired, original);
+    }
+
+    #[test]
+    fn claim_kinds_are_correctly_signed_and_differ_in_one_claim() {
+        let valid = valid();
+        let mint = |kind| mint(kind, &valid, SECRET, now()).unwrap();
+        let sub = verify(&mint(TokenKind::SubNotUuid), SECRET).expect("correctly signed");
+        assert_eq!(sub["sub"], "not-a-uuid");
+        assert_eq!(
+            verify(&mint(TokenKind::NbfFuture), SECRET),
+            Err(ErrorKind::ImmatureSignature)
+        );
+        let iat = claims_of(&mint(TokenKind::IatFuture)).unwrap();
+        assert!(
+            iat["iat"].as_i64().unwrap() > now(),
+            "iat is ahead of the clock"
+        );
+        assert!(
+            verify(&mint(TokenKind::IatFuture), SECRET).is_ok(),
+            "iat alone is not checked by JWT libraries: it is the server's decision"
+        );
+        let huge = mint(TokenKind::Huge);
+        assert!(huge.len() > HUGE_PADDING, "{} bytes", huge.len());
+        assert!(verify(&huge, SECRET).is_ok(), "huge but genuine");
+    }
+
+    #[test]
+    fn malformed_kinds_fail_before_any_signature_check() {
+        let valid = valid();
+        let mint = |kind| mint(kind, &valid, SECRET, now()).unwrap();
+        let not_base64 = mint(TokenKind::NotBase64);
+        assert_eq!(not_base64.split('.').count(), 3);
+        assert!(matches!(
+            verify(&not_base64, SECRET),
+            Err(ErrorKind::Base64(_))
+        ));
+        let not_json = mint(TokenKind::NotJson);
+        assert!(claims_of(&not_json).is_err(), "the payload is not JSON");
+        assert!(matches!(verify(&not_json, SECRET), Err(ErrorKind::Json(_))));
+        let stripped = mint(TokenKind::SignatureStripped);
+        assert_eq!(stripped, format!("{}.", valid.rsplit_once('.').unwrap().0));
+        assert_eq!(verify(&stripped, SECRET), Err(ErrorKind::InvalidSignature));
+    }
+
+    #[test]
+    fn unknown_kid_is_signed_with_the_secret_and_names_a_kid_nobody_has() {
+        let valid = valid();
+        let token = mint(TokenKind::UnknownKid, &valid, SECRET, now()).unwrap();
+        let header = jsonwebtoken::decode_header(&token).unwrap();
+        assert_eq!(header.kid.as_deref(), Some(UNKNOWN_KID));
+        assert_eq!(header.alg, Algorithm::HS256);
+        assert_eq!(verify(&token, SECRET).unwrap(), claims_of(&valid).unwrap());
     }
 
     #[test]

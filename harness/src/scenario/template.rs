@@ -36,6 +36,8 @@ pub enum Placeholder {
     ServiceRoleKey,
     /// `{{capture.session}}`: a value an earlier step captured.
     Capture(String),
+    /// `{{repeat.16384.x}}`: `text` repeated `times` times, for oversized headers and bodies.
+    Repeat { times: usize, text: String },
 }
 
 /// The tokens a scenario can present for a user, each failing (or not) for one reason.
@@ -57,10 +59,26 @@ pub enum TokenKind {
     Refresh,
     /// The access token of a session that has since logged out.
     LoggedOut,
+    /// Signed correctly, `sub` is not a UUID.
+    SubNotUuid,
+    /// Signed correctly, `nbf` an hour in the future.
+    NbfFuture,
+    /// Signed correctly, `iat` an hour in the future (and `exp` after it).
+    IatFuture,
+    /// Signed correctly, with a 64 KiB padding claim.
+    Huge,
+    /// Header and payload segments that are not base64url.
+    NotBase64,
+    /// A base64url payload that is not JSON, signed correctly over the segments.
+    NotJson,
+    /// Signed correctly with HS256, with a `kid` no key has.
+    UnknownKid,
+    /// `header.payload.` with the original `alg`: the signature removed.
+    SignatureStripped,
 }
 
 impl TokenKind {
-    pub const ALL: [TokenKind; 8] = [
+    pub const ALL: [TokenKind; 16] = [
         TokenKind::Valid,
         TokenKind::Expired,
         TokenKind::WrongSecret,
@@ -69,6 +87,14 @@ impl TokenKind {
         TokenKind::NoSub,
         TokenKind::Refresh,
         TokenKind::LoggedOut,
+        TokenKind::SubNotUuid,
+        TokenKind::NbfFuture,
+        TokenKind::IatFuture,
+        TokenKind::Huge,
+        TokenKind::NotBase64,
+        TokenKind::NotJson,
+        TokenKind::UnknownKid,
+        TokenKind::SignatureStripped,
     ];
 
     pub fn name(self) -> &'static str {
@@ -81,6 +107,14 @@ impl TokenKind {
             TokenKind::NoSub => "no-sub",
             TokenKind::Refresh => "refresh",
             TokenKind::LoggedOut => "logged-out",
+            TokenKind::SubNotUuid => "sub-not-uuid",
+            TokenKind::NbfFuture => "nbf-future",
+            TokenKind::IatFuture => "iat-future",
+            TokenKind::Huge => "huge",
+            TokenKind::NotBase64 => "not-base64",
+            TokenKind::NotJson => "not-json",
+            TokenKind::UnknownKid => "unknown-kid",
+            TokenKind::SignatureStripped => "signature-stripped",
         }
     }
 }
@@ -112,6 +146,7 @@ impl fmt::Display for Placeholder {
             Placeholder::AnonKey => f.write_str("keys.anon"),
             Placeholder::ServiceRoleKey => f.write_str("keys.service_role"),
             Placeholder::Capture(name) => write!(f, "capture.{name}"),
+            Placeholder::Repeat { times, text } => write!(f, "repeat.{times}.{text}"),
         }
     }
 }
@@ -199,13 +234,22 @@ fn parse_placeholder(expr: &str) -> Result<Placeholder, String> {
     let unknown = || {
         format!(
             "unknown placeholder `{{{{{expr}}}}}`: expected USER.id, USER.email, USER.password, \
-             USER.token.KIND, keys.anon, keys.service_role or capture.NAME"
+             USER.token.KIND, keys.anon, keys.service_role, capture.NAME or repeat.TIMES.TEXT"
         )
     };
     match segments.as_slice() {
         ["keys", "anon"] => Ok(Placeholder::AnonKey),
         ["keys", "service_role"] => Ok(Placeholder::ServiceRoleKey),
         ["keys", _] => Err(unknown()),
+        ["repeat", times, text] if !text.is_empty() => match times.parse::<usize>() {
+            Ok(times) if (1..=MAX_REPEAT).contains(&times) => Ok(Placeholder::Repeat {
+                times,
+                text: (*text).to_owned(),
+            }),
+            _ => Err(format!(
+                "`repeat.{times}`: the count must be a number from 1 to {MAX_REPEAT}"
+            )),
+        },
         ["capture", name] if is_name(name) => Ok(Placeholder::Capture((*name).to_owned())),
         [user, "id"] if is_name(user) => Ok(Placeholder::UserId((*user).to_owned())),
         [user, "email"] if is_name(user) => Ok(Placeholder::UserEmail((*user).to_owned())),
@@ -223,6 +267,9 @@ fn parse_placeholder(expr: &str) -> Result<Placeholder, String> {
         _ => Err(unknown()),
     }
 }
+
+/// Enough for any header or body limit worth testing, small enough to never exhaust memory.
+const MAX_REPEAT: usize = 1 << 20;
 
 fn is_name(text: &str) -> bool {
     !text.is_empty()
@@ -283,6 +330,26 @@ mod tests {
             "{error}"
         );
         assert!(error.message.contains("wrong-secret"), "{error}");
+    }
+
+    #[test]
+    fn repeat_fills_the_text_and_keeps_a_short_name() {
+        let template = Template::parse("a{{ repeat.3.sb-x=y; }}b").unwrap();
+        let rendered = template
+            .render(|placeholder| match placeholder {
+                Placeholder::Repeat { times, text } => Ok::<_, ()>(text.repeat(*times)),
+                _ => unreachable!(),
+            })
+            .unwrap();
+        assert_eq!(rendered.actual, "asb-x=y;sb-x=y;sb-x=y;b");
+        assert_eq!(rendered.redacted, "a[repeat.3.sb-x=y;]b");
+        for bad in [
+            "{{repeat.0.x}}",
+            "{{repeat.many.x}}",
+            "{{repeat.2000000.x}}",
+        ] {
+            assert!(Template::parse(bad).is_err(), "{bad} should not parse");
+        }
     }
 
     #[test]
