@@ -8,8 +8,7 @@ use serde::Serialize;
 use super::stats::Latencies;
 
 /// Named in the output, so a reader knows what produced the figures.
-pub const LOAD_GENERATOR: &str =
-    "closed-loop reqwest 0.12 load loop inside the harness (keep-alive, one connection per client)";
+pub const LOAD_GENERATOR: &str = "closed-loop reqwest 0.12 load loop in the harness, on its own runtime (keep-alive, one connection per client)";
 
 /// One request a load loop sends over and over.
 #[derive(Debug, Clone)]
@@ -36,7 +35,25 @@ pub struct LoadFigures {
 }
 
 /// Runs `clients` loops for `duration`; latencies count only correct answers.
+///
+/// The loops get a runtime of their own on their own threads: the service's stages are served
+/// on the harness's runtime, and clients queued behind the server's tasks (or the reverse) would
+/// measure the scheduler rather than the service.
 pub async fn run(request: &Request, clients: usize, duration: Duration) -> LoadFigures {
+    let request = request.clone();
+    tokio::task::spawn_blocking(move || {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a load runtime builds")
+            .block_on(run_clients(&request, clients, duration))
+    })
+    .await
+    .expect("a load loop does not panic")
+}
+
+async fn run_clients(request: &Request, clients: usize, duration: Duration) -> LoadFigures {
     let started = Instant::now();
     let deadline = started + duration;
     let mut loops = Vec::with_capacity(clients);

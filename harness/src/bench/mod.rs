@@ -5,6 +5,7 @@
 //! Speed is why the harness exists, so the figures are measured, never assumed, and each sits
 //! next to the limit or target it is judged by.
 
+pub mod boot;
 pub mod load;
 pub mod memory;
 pub mod pgbench;
@@ -12,12 +13,12 @@ pub mod render;
 pub mod report;
 pub mod stats;
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use serde_json::json;
 
+pub use self::boot::{ColdProbe, boot_once};
 pub use self::report::BenchReport;
 use self::{
     load::{LoadFigures, Request},
@@ -52,14 +53,6 @@ impl BenchError {
     }
 }
 
-/// A program that boots one stack and prints `boot_us=<microseconds>` (what `harness bench`
-/// runs for cold boots, so that a private XDG_CACHE_HOME applies to it alone).
-#[derive(Debug, Clone)]
-pub struct ColdProbe {
-    pub program: PathBuf,
-    pub args: Vec<String>,
-}
-
 #[derive(Debug, Clone)]
 pub struct Options {
     pub warm_runs: usize,
@@ -68,15 +61,6 @@ pub struct Options {
     /// Per measurement and concurrency level.
     pub duration: Duration,
     pub levels: Vec<usize>,
-}
-
-/// Boots one stack and stops it; the time is from the call to ready.
-pub async fn boot_once() -> Result<Duration, BenchError> {
-    let started = Instant::now();
-    let stack = Stack::start().await?;
-    let elapsed = started.elapsed();
-    stack.stop().await?;
-    Ok(elapsed)
 }
 
 /// Runs everything; `progress` hears what is being measured.
@@ -107,7 +91,7 @@ pub async fn run(
             let mut cold = Vec::with_capacity(*runs);
             for run in 1..=*runs {
                 progress(&format!("cold boot {run}/{runs} (empty template cache)"));
-                cold.push(cold_boot(probe).await?);
+                cold.push(boot::cold_boot(probe).await?);
             }
             measured(stats::Spread::of(&cold), "no runs")
         }
@@ -284,34 +268,6 @@ fn port_of(db_url: &str) -> Result<u16, BenchError> {
         .ok()
         .and_then(|url| url.port())
         .ok_or_else(|| BenchError::Setup(format!("no port in the database URL {db_url}")))
-}
-
-/// Runs the probe with a fresh, empty XDG_CACHE_HOME, so the template is built from scratch
-/// and the user's own cache is neither used nor touched.
-async fn cold_boot(probe: &ColdProbe) -> Result<Duration, BenchError> {
-    let cache = tempfile::tempdir().map_err(|e| BenchError::io("a temp cache dir", e))?;
-    let output = tokio::process::Command::new(&probe.program)
-        .args(&probe.args)
-        .env("XDG_CACHE_HOME", cache.path())
-        .kill_on_drop(true)
-        .output()
-        .await
-        .map_err(|e| BenchError::io(format!("running {}", probe.program.display()), e))?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let micros = stdout
-        .lines()
-        .find_map(|line| line.strip_prefix("boot_us="))
-        .and_then(|n| n.trim().parse::<u64>().ok());
-    match micros {
-        Some(micros) if output.status.success() => Ok(Duration::from_micros(micros)),
-        _ => Err(BenchError::ColdBoot(format!(
-            "{} exited with {}: {}{}",
-            probe.program.display(),
-            output.status,
-            stdout.trim(),
-            String::from_utf8_lossy(&output.stderr).trim()
-        ))),
-    }
 }
 
 fn machine() -> Machine {

@@ -24,7 +24,7 @@ impl Spread {
         let mut ms: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1e3).collect();
         ms.sort_by(f64::total_cmp);
         let middle = ms.len() / 2;
-        let median_ms = if ms.len() % 2 == 0 {
+        let median_ms = if ms.len().is_multiple_of(2) {
             (ms[middle - 1] + ms[middle]) / 2.0
         } else {
             ms[middle]
