@@ -109,7 +109,10 @@ pub fn render(report: &BenchReport) -> String {
             s.runs.to_string(),
             target,
         ]),
-        Measured::NotMeasured(why) => boot.row([name.to_owned(), why.clone()]),
+        // In the last column, so the reason does not widen the number columns.
+        Measured::NotMeasured(why) => {
+            boot.row([name, "-", "-", "-", "0", why.as_str()].map(str::to_owned))
+        }
     };
     let b = &report.boot;
     spread_row(
