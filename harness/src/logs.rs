@@ -72,10 +72,9 @@ impl LogBook {
         if !book.lines.contains_key(request_id) {
             book.order.push_back(request_id.to_owned());
             if book.order.len() > REQUESTS_KEPT
-                && let Some(oldest) = book.order.pop_front()
-            {
-                book.lines.remove(&oldest);
-            }
+                && let Some(oldest) = book.order.pop_front() {
+                    book.lines.remove(&oldest);
+                }
         }
         book.lines
             .entry(request_id.to_owned())

@@ -55,8 +55,7 @@ impl Redactor {
             return;
         }
         self.known.push((value, name.into()));
-        self.known
-            .sort_by_key(|(value, _)| std::cmp::Reverse(value.len()));
+        self.known.sort_by_key(|(value, _)| std::cmp::Reverse(value.len()));
     }
 
     /// Redacts free text: a header value, a log line, a body that is not JSON.

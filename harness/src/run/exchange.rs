@@ -83,13 +83,12 @@ pub async fn send(
     }
     if let Some((body, content_type)) = outgoing.body {
         if let Some(content_type) = content_type
-            && !headers.contains_key(reqwest::header::CONTENT_TYPE)
-        {
-            headers.insert(
-                reqwest::header::CONTENT_TYPE,
-                content_type.parse().expect("static value"),
-            );
-        }
+            && !headers.contains_key(reqwest::header::CONTENT_TYPE) {
+                headers.insert(
+                    reqwest::header::CONTENT_TYPE,
+                    content_type.parse().expect("static value"),
+                );
+            }
         request = request.body(body);
     }
     let result = async {

@@ -103,10 +103,9 @@ impl Scenario {
         let mut stages = Vec::new();
         for step in &self.steps {
             if let Target::Stage(stage) = &step.target
-                && !stages.contains(&stage.as_str())
-            {
-                stages.push(stage.as_str());
-            }
+                && !stages.contains(&stage.as_str()) {
+                    stages.push(stage.as_str());
+                }
         }
         stages
     }
