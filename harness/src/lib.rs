@@ -3,8 +3,10 @@
 //! [`Stack`] boots the backend a Supabase-backed service talks to (PostgreSQL with the
 //! supabase/postgres roles and a GoTrue-compatible auth server) as local processes, and serves
 //! the service's stages beside it. [`scenario`] reads scenario files, [`run`] replays them and
-//! [`report`] turns the results into snapshots, tables and JUnit XML.
+//! [`report`] turns the results into snapshots, tables and JUnit XML; [`bench`] measures how fast
+//! all of it is.
 
+pub mod bench;
 pub mod logs;
 pub mod report;
 pub mod run;

@@ -1,6 +1,7 @@
 //! Argument parsing and dispatch for the `harness` binary. Logs (RUST_LOG) go to stderr; stdout
 //! carries only what a command was asked to print, so it can be piped or sourced.
 
+mod bench;
 mod run;
 mod scenarios;
 mod up;
@@ -34,6 +35,8 @@ enum Command {
     Show(scenarios::ShowArgs),
     /// Boot PostgreSQL, the auth server and the service's stages, and keep them up until Ctrl-C.
     Up(up::UpArgs),
+    /// Measure boot, suite and service throughput against pgbench and the auth server.
+    Bench(bench::BenchArgs),
     /// Run the GoTrue-compatible auth server from GOTRUE_* env vars (what a stack spawns).
     #[command(name = AUTH_SERVER, hide = true)]
     AuthServer,
@@ -53,6 +56,7 @@ pub(crate) fn run() -> ExitCode {
         Command::Show(args) => block_on(scenarios::show(args)),
         Command::List(args) => scenarios::list(args).map(|()| true),
         Command::Up(args) => up::run(args).map(|()| true),
+        Command::Bench(args) => block_on(bench::run(args)),
         Command::AuthServer => return auth::main_from_env(),
     };
     match outcome {

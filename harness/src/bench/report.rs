@@ -1,0 +1,181 @@
+//! The benchmark's results as one serializable value, and the targets checked against
+//! them. The benchmark reports; nothing here fails a build over a time.
+
+use serde::Serialize;
+
+use super::{load::LoadFigures, memory::MemorySample, pgbench::PgbenchFigures, stats::Spread};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    pub machine: Machine,
+    pub load_generator: String,
+    pub boot: Boot,
+    pub suite: Suite,
+    pub throughput: Vec<Level>,
+    pub memory: Memory,
+    pub targets: Vec<TargetCheck>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Machine {
+    pub cores: usize,
+    pub memory_gib: f64,
+    /// UTC, RFC 3339.
+    pub measured_at: String,
+}
+
+/// A measurement that may not have been taken, with the reason.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measured<T> {
+    Figures(T),
+    NotMeasured(String),
+}
+
+impl<T> Measured<T> {
+    pub fn figures(&self) -> Option<&T> {
+        match self {
+            Measured::Figures(figures) => Some(figures),
+            Measured::NotMeasured(_) => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Boot {
+    /// Template cached: copy the data directory, start PostgreSQL, the auth server, the stages.
+    pub native_warm: Measured<Spread>,
+    /// No template cached (a private XDG_CACHE_HOME): initdb and every migration first.
+    pub native_cold: Measured<Spread>,
+    pub containers: Measured<Spread>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Suite {
+    pub scenarios: usize,
+    pub steps: usize,
+    pub failed_scenarios: usize,
+    pub wall_ms: f64,
+    pub per_step_mean_ms: f64,
+}
+
+/// One concurrency level: the service, and its two limits at the same concurrency.
+#[derive(Debug, Clone, Serialize)]
+pub struct Level {
+    pub clients: usize,
+    pub service: LoadFigures,
+    pub pgbench: Measured<PgbenchFigures>,
+    pub auth_get_user: LoadFigures,
+    /// service requests/s ÷ pgbench tps.
+    pub service_over_pgbench: Option<f64>,
+    /// service requests/s ÷ GET /user requests/s.
+    pub service_over_auth: Option<f64>,
+}
+
+impl Level {
+    pub fn new(
+        service: LoadFigures,
+        pgbench: Measured<PgbenchFigures>,
+        auth_get_user: LoadFigures,
+    ) -> Level {
+        let ratio = |limit: f64| (limit > 0.0).then(|| service.requests_per_s / limit);
+        Level {
+            clients: service.clients,
+            service_over_pgbench: pgbench.figures().and_then(|p| ratio(p.tps)),
+            service_over_auth: ratio(auth_get_user.requests_per_s),
+            service,
+            pgbench,
+            auth_get_user,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Memory {
+    pub idle: MemorySample,
+    /// The peak of samples taken every 100 ms during the highest concurrency level.
+    pub under_load: MemorySample,
+}
+
+/// One of the targets next to the figure it is about.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TargetCheck {
+    pub name: String,
+    pub figure: f64,
+    pub unit: String,
+    /// `≤` for a ceiling, `≥` for a floor.
+    pub comparison: String,
+    pub target: f64,
+    /// figure ÷ target.
+    pub ratio: f64,
+    pub meets: bool,
+}
+
+impl TargetCheck {
+    fn at_most(name: &str, figure: f64, target: f64, unit: &str) -> TargetCheck {
+        TargetCheck::new(name, figure, target, unit, "≤", figure <= target)
+    }
+
+    fn at_least(name: &str, figure: f64, target: f64, unit: &str) -> TargetCheck {
+        TargetCheck::new(name, figure, target, unit, "≥", figure >= target)
+    }
+
+    fn new(name: &str, figure: f64, target: f64, unit: &str, cmp: &str, meets: bool) -> Self {
+        TargetCheck {
+            name: name.to_owned(),
+            figure,
+            unit: unit.to_owned(),
+            comparison: cmp.to_owned(),
+            target,
+            ratio: figure / target,
+            meets,
+        }
+    }
+}
+
+/// The targets for this 2-core machine, for the figures that were measured.
+pub fn check_targets(
+    boot: &Boot,
+    suite: &Suite,
+    levels: &[Level],
+    memory: &Memory,
+) -> Vec<TargetCheck> {
+    let mut checks = Vec::new();
+    if let Some(warm) = boot.native_warm.figures() {
+        checks.push(TargetCheck::at_most(
+            "warm native boot (median)",
+            warm.median_ms,
+            1000.0,
+            "ms",
+        ));
+    }
+    if let Some(cold) = boot.native_cold.figures() {
+        checks.push(TargetCheck::at_most(
+            "cold native boot (median)",
+            cold.median_ms,
+            3000.0,
+            "ms",
+        ));
+    }
+    checks.push(TargetCheck::at_most(
+        "all scenarios after boot",
+        suite.wall_ms,
+        5000.0,
+        "ms",
+    ));
+    if let Some(top) = levels.iter().max_by_key(|level| level.clients) {
+        let name = format!("service/pgbench at {} clients", top.clients);
+        if let Some(ratio) = top.service_over_pgbench {
+            checks.push(TargetCheck::at_least(&name, ratio * 100.0, 50.0, "%"));
+        }
+        let name = format!("service p99 at {} clients", top.clients);
+        checks.push(TargetCheck::at_most(&name, top.service.p99_ms, 20.0, "ms"));
+    }
+    checks.push(TargetCheck::at_most(
+        "native stack idle (RSS sum)",
+        memory.idle.stack_rss_mib,
+        150.0,
+        "MiB",
+    ));
+    checks
+}

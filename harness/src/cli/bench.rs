@@ -1,0 +1,127 @@
+//! `harness bench`: measures boot, suite and throughput figures and prints them beside their
+//! limits and targets, as a table or JSON.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use harness::bench::{self, ColdProbe, Options};
+
+use super::scenarios::load_all;
+
+/// Bounds that keep a mistyped flag from loading the machine for an hour.
+const MAX_DURATION: Duration = Duration::from_secs(60);
+const MAX_RUNS: usize = 50;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Output {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BenchArgs {
+    /// Scenario files or directories for the suite (default: scenarios/).
+    paths: Vec<PathBuf>,
+    /// Boot runs: warm runs, and cold runs unless --cold-runs is given (default: 5 warm, 3 cold).
+    #[arg(long)]
+    runs: Option<usize>,
+    /// Cold boot runs (each builds the template in an empty private cache).
+    #[arg(long)]
+    cold_runs: Option<usize>,
+    /// Skip the cold boots.
+    #[arg(long)]
+    skip_cold: bool,
+    /// Load time per measurement and concurrency level, e.g. `5s`, `500ms` (at most 60s).
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    duration: Duration,
+    /// Concurrent clients, comma separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,8,32")]
+    clients: Vec<usize>,
+    #[arg(long, value_enum, default_value = "table")]
+    output: Output,
+    /// Boot one stack, print `boot_us=<microseconds>` and exit: what a cold run executes.
+    #[arg(long, hide = true)]
+    boot_probe: bool,
+}
+
+pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<bool> {
+    if args.boot_probe {
+        let elapsed = bench::boot_once().await.context("booting the stack")?;
+        super::print(&format!("boot_us={}\n", elapsed.as_micros()))?;
+        return Ok(true);
+    }
+    if args.duration > MAX_DURATION || args.duration.is_zero() {
+        bail!("--duration must be between 1ms and {MAX_DURATION:?}");
+    }
+    let warm_runs = args.runs.unwrap_or(5);
+    let cold_runs = args.cold_runs.or(args.runs).unwrap_or(3);
+    if warm_runs > MAX_RUNS || cold_runs > MAX_RUNS {
+        bail!("at most {MAX_RUNS} runs");
+    }
+    if args.clients.is_empty() || args.clients.iter().any(|&c| c == 0 || c > 64) {
+        bail!("--clients must be between 1 and 64");
+    }
+    let scenarios = load_all(&args.paths)?;
+    let cold = if args.skip_cold {
+        None
+    } else {
+        let program = std::env::current_exe().context("locating the harness binary")?;
+        let probe = ColdProbe {
+            program,
+            args: vec!["bench".to_owned(), "--boot-probe".to_owned()],
+        };
+        Some((probe, cold_runs))
+    };
+    let options = Options {
+        warm_runs,
+        cold,
+        duration: args.duration,
+        levels: args.clients,
+    };
+    let progress = |text: &str| eprintln!("bench: {text}");
+    let report = bench::run(&options, &scenarios, &progress).await?;
+    let text = match args.output {
+        Output::Table => bench::render::render(&report),
+        Output::Json => {
+            let mut json = serde_json::to_string_pretty(&report).context("serializing")?;
+            json.push('\n');
+            json
+        }
+    };
+    super::print(&text)?;
+    Ok(true)
+}
+
+/// `5s`, `500ms`, `1m`, or plain seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map_or((text, "s"), |at| text.split_at(at));
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 5s or 500ms"))?;
+    let seconds = match unit {
+        "ms" => value / 1e3,
+        "s" => value,
+        "m" => value * 60.0,
+        other => return Err(format!("unknown unit `{other}`: use ms, s or m")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_ms_s_and_m() {
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert!(parse_duration("5h").is_err());
+    }
+}

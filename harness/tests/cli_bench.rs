@@ -1,0 +1,108 @@
+//! `harness bench` as a user runs it, with tiny budgets: every section is printed with numbers.
+//! Times are never asserted here; the benchmark reports them against the issue's targets.
+
+use std::path::Path;
+use std::process::Command;
+
+use regex::Regex;
+
+fn bench(args: &[&str]) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .arg("bench")
+        .args(["--runs", "1", "--duration", "1s", "--skip-cold"])
+        .args(args)
+        .current_dir(root)
+        .output()
+        .expect("run harness bench");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+fn assert_line(stdout: &str, pattern: &str) {
+    let regex = Regex::new(pattern).unwrap();
+    assert!(
+        stdout.lines().any(|line| regex.is_match(line)),
+        "no line matches {pattern}:\n{stdout}"
+    );
+}
+
+#[test]
+fn bench_prints_every_section_with_numbers() {
+    let stdout = bench(&["--clients", "1,4"]);
+    let n = r"\d+(\.\d+)?";
+    assert_line(&stdout, r"load generator: .*reqwest");
+    assert_line(
+        &stdout,
+        &format!(
+            r"^native, warm \(template cached\)\s+{n}\s+{n}\s+{n}\s+1\s+≤ 1000 ms → {n}× (meets|misses)$"
+        ),
+    );
+    assert_line(&stdout, r"^native, cold .*skipped \(--skip-cold\)");
+    assert_line(
+        &stdout,
+        r"^containers .*not measured: no containers provider yet",
+    );
+    assert_line(
+        &stdout,
+        &format!(r"^\d+ scenarios \(0 failed\), \d+ steps: {n} ms wall, {n} ms per step \(mean\)"),
+    );
+    for clients in [1, 4] {
+        // clients, service req/s p50 p99 errors, pgbench tps, ratio, GET /user req/s p50 p99, ratio
+        let row = format!(r"^{clients}\s+{n}\s+{n}\s+{n}\s+0\s+{n}\s+{n}\s+{n}\s+{n}\s+{n}\s+{n}$");
+        assert_line(&stdout, &row);
+    }
+    assert_line(&stdout, &format!(r"^idle\s+{n}\s+{n}\s+\d+\s+{n}$"));
+    assert_line(
+        &stdout,
+        &format!(r"^under load \(4 clients, peak\)\s+{n}\s+{n}\s+\d+\s+{n}$"),
+    );
+    assert_line(
+        &stdout,
+        &format!(r"^service/pgbench at 4 clients\s+{n} %\s+≥ 50.0 % → {n}× (meets|misses)$"),
+    );
+    assert_line(
+        &stdout,
+        &format!(r"^native stack idle \(RSS sum\)\s+{n} MiB"),
+    );
+}
+
+#[test]
+fn bench_json_holds_every_figure() {
+    let stdout = bench(&["--clients", "2", "--output", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect(&stdout);
+    assert!(
+        report["boot"]["native_warm"]["figures"]["median_ms"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    assert!(report["boot"]["native_cold"]["not_measured"].is_string());
+    assert!(report["suite"]["steps"].as_u64().unwrap() > 0);
+    let level = &report["throughput"][0];
+    assert_eq!(level["clients"], 2);
+    assert!(
+        level["service"]["requests"].as_u64().unwrap() > 0,
+        "{level}"
+    );
+    assert_eq!(level["service"]["errors"], 0, "{level}");
+    assert!(
+        level["pgbench"]["figures"]["tps"].as_f64().unwrap() > 0.0,
+        "{level}"
+    );
+    assert!(level["service_over_pgbench"].as_f64().unwrap() > 0.0);
+    assert!(level["service_over_auth"].as_f64().unwrap() > 0.0);
+    assert!(report["memory"]["idle"]["stack_rss_mib"].as_f64().unwrap() > 0.0);
+    assert!(
+        report["memory"]["under_load"]["harness_rss_mib"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    assert!(report["targets"].as_array().unwrap().len() >= 4);
+}
