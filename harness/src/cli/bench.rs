@@ -34,7 +34,7 @@ pub(crate) struct BenchArgs {
     #[arg(long)]
     skip_cold: bool,
     /// Load time per measurement and concurrency level, e.g. `5s`, `500ms` (at most 60s).
-    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, default_value = "5s", value_parser = service::parse_duration)]
     duration: Duration,
     /// Concurrent clients, comma separated.
     #[arg(long, value_delimiter = ',', default_value = "1,8,32")]
@@ -92,36 +92,4 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<bool> {
     };
     super::print(&text)?;
     Ok(true)
-}
-
-/// `5s`, `500ms`, `1m`, or plain seconds.
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let (number, unit) = text
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .map_or((text, "s"), |at| text.split_at(at));
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration like 5s or 500ms"))?;
-    let seconds = match unit {
-        "ms" => value / 1e3,
-        "s" => value,
-        "m" => value * 60.0,
-        other => return Err(format!("unknown unit `{other}`: use ms, s or m")),
-    };
-    Duration::try_from_secs_f64(seconds).map_err(|e| e.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_take_ms_s_and_m() {
-        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
-        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
-        assert!(parse_duration("5h").is_err());
-    }
 }
