@@ -16,7 +16,7 @@ use tracing::Level;
 use crate::auth::AuthClient;
 use crate::db::Database;
 use crate::error::ServiceError;
-use crate::{Config, Stage, request_id, stages};
+use crate::{Config, Stage, request_id, stages, upload};
 
 /// What the handlers share: the auth client, the pool, and the cookie name the helpers use.
 #[derive(Debug, Clone)]
@@ -69,6 +69,7 @@ fn with_shared_layers(router: Router, stage: Stage) -> Router {
             .layer(trace)
             .layer(PropagateRequestIdLayer::x_request_id())
             .layer(middleware::from_fn(request_id::scope))
+            .layer(middleware::from_fn(upload::read_whole_body))
             // Inside the request-id scope, so a panic's 500 still quotes the id.
             .layer(CatchPanicLayer::custom(|_| {
                 ServiceError::Internal("the handler panicked".into()).into_response()

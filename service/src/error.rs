@@ -51,6 +51,9 @@ pub enum ServiceError {
     InvalidJson(String),
     #[error("request body exceeds {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    /// The client stopped sending the body half-way (or sent a broken chunked encoding).
+    #[error("the request body could not be read: {0}")]
+    BodyUnreadable(String),
     #[error("request body has content type `{0}`, expected application/json")]
     UnsupportedMediaType(String),
 
@@ -127,6 +130,11 @@ impl IntoResponse for ServiceError {
             Self::InvalidJson(detail) => {
                 reply(StatusCode::BAD_REQUEST, "invalid_json", format!("The request body is not valid JSON: {detail}"))
             }
+            Self::BodyUnreadable(_) => reply(
+                StatusCode::BAD_REQUEST,
+                "unreadable_body",
+                "The request body could not be read to its end.".into(),
+            ),
             Self::PayloadTooLarge { limit } => reply(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",

@@ -19,6 +19,7 @@ pub mod db;
 mod error;
 mod request_id;
 mod stages;
+mod upload;
 
 pub use app::{app, serve};
 pub use config::{Config, DEFAULT_AUTH_TIMEOUT, DEFAULT_DB_TIMEOUT, parse_duration};

@@ -5,6 +5,8 @@
 use serde_json::Value;
 mod common;
 
+use std::time::Duration;
+
 use common::{TOKEN, post, serve};
 use service::{ROUTE, Stage};
 
@@ -140,5 +142,55 @@ async fn every_response_carries_a_request_id_and_honours_the_callers() {
         assert!(fresh.headers().contains_key("x-request-id"), "{stage}");
         let echoed = post(&url, &[("x-request-id", "caller-7")], "").await;
         assert_eq!(echoed.headers()["x-request-id"], "caller-7", "{stage}");
+    }
+}
+
+/// A server that answers mid-upload and then closes with bytes unread makes the client see a
+/// broken pipe or a reset instead of the answer. So no stage answers before the whole body has
+/// arrived: a raw client sends part of a declared 1 MiB body, hears nothing, sends the rest, and
+/// only then gets its answer.
+#[tokio::test]
+async fn no_stage_answers_before_the_upload_is_complete() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    const DECLARED: usize = 1024 * 1024;
+    const FIRST_PART: usize = 128 * 1024; // past the reference's 64 KiB limit
+    for (stage, expected) in [(Stage::Reference, "413"), (Stage::DebriefFinal, "401")] {
+        let base = serve(stage).await;
+        let address = base.trim_start_matches("http://");
+        let mut socket = tokio::net::TcpStream::connect(address).await.unwrap();
+        let head = format!(
+            "POST {ROUTE} HTTP/1.1\r\nhost: {address}\r\nauthorization: {TOKEN}\r\n\
+             content-type: application/json\r\ncontent-length: {DECLARED}\r\n\r\n"
+        );
+        socket.write_all(head.as_bytes()).await.unwrap();
+        socket.write_all(&vec![b'x'; FIRST_PART]).await.unwrap();
+
+        let mut answer = vec![0; 1024];
+        let early =
+            tokio::time::timeout(Duration::from_millis(300), socket.read(&mut answer)).await;
+        assert!(
+            early.is_err(),
+            "{stage} answered mid-upload: {:?}",
+            early.map(|read| read.map(|n| String::from_utf8_lossy(&answer[..n]).into_owned()))
+        );
+
+        socket
+            .write_all(&vec![b'x'; DECLARED - FIRST_PART])
+            .await
+            .unwrap();
+        let read = tokio::time::timeout(Duration::from_secs(5), socket.read(&mut answer))
+            .await
+            .expect("an answer once the body is complete")
+            .unwrap();
+        let status_line = String::from_utf8_lossy(&answer[..read])
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            status_line.starts_with(&format!("HTTP/1.1 {expected}")),
+            "{stage}: {status_line}"
+        );
     }
 }

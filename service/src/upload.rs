@@ -1,0 +1,43 @@
+//! The request body is read to its end before any stage answers.
+//!
+//! A server that answers while the client is still uploading, then closes the connection with
+//! bytes unread, makes the kernel reset it: the client sees "broken pipe" or "connection reset"
+//! instead of the 413 (or the 200) that was sent. That is the misleading error this project
+//! exists to catch, so the body is drained first. Past [`MAX_UPLOAD`] the connection is given up
+//! (the 413 is sent, but a client still writing may not read it): no server reads forever.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ServiceError;
+
+/// The most a request body may be before we stop reading it.
+pub const MAX_UPLOAD: usize = 8 * 1024 * 1024;
+
+/// Middleware: buffers the whole body (stages keep their own, smaller, limits on it).
+pub async fn read_whole_body(request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, MAX_UPLOAD).await {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Err(error) if is_length_limit(&error) => {
+            ServiceError::PayloadTooLarge { limit: MAX_UPLOAD }.into_response()
+        }
+        Err(error) => ServiceError::BodyUnreadable(error.to_string()).into_response(),
+    }
+}
+
+fn is_length_limit(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(cause) = source {
+        if cause.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
+}
