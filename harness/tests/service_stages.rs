@@ -37,15 +37,9 @@ impl Served {
     }
 }
 
-fn config_for(stack: &Stack) -> Config {
-    Config::new(
-        stack
-            .auth_url()
-            .parse()
-            .expect("the stack's auth URL parses"),
-        stack.anon_key(),
-        stack.authenticator_db_url(),
-    )
+/// `path` on one of the stages the stack serves (the same ones `harness up` serves).
+fn stage_url(stack: &Stack, stage: Stage, path: &str) -> String {
+    format!("{}{path}", stack.stages().url(stage))
 }
 
 /// A config whose auth server is a port nobody listens on, and whose database is never reached.
@@ -121,9 +115,13 @@ fn expired_copy(stack: &Stack, token: &str) -> String {
     .unwrap()
 }
 
-/// `sb-<first host label>-auth-token`, as the auth helpers name it.
+/// `sb-<first host label>-auth-token`, as the auth helpers name it (the service's own rule).
 fn auth_cookie_name(stack: &Stack) -> String {
-    config_for(stack).auth_cookie_name()
+    let auth_url = stack
+        .auth_url()
+        .parse()
+        .expect("the stack's auth URL parses");
+    Config::new(auth_url, stack.anon_key(), stack.authenticator_db_url()).auth_cookie_name()
 }
 
 /// The phantom cookie of the debrief: the bare JWT where the helpers expect JSON.
@@ -177,10 +175,9 @@ fn json_of(body: &str) -> Value {
 #[tokio::test]
 async fn reference_tells_the_truth() {
     let stack = Stack::start().await.unwrap();
-    let served = Served::start(Stage::Reference, &config_for(&stack)).await;
     let user = sign_up(&stack).await;
     let bearer = format!("Bearer {}", user.access_token);
-    let url = served.url(ROUTE);
+    let url = stage_url(&stack, Stage::Reference, ROUTE);
 
     let (status, headers, body) = post(&url, &[("authorization", &bearer)]).await;
     assert_eq!(status, 200, "{body}");
@@ -225,7 +222,7 @@ async fn reference_tells_the_truth() {
     assert_eq!(rows_for(&stack, user.id).await.len(), 2);
 
     let (status, _, body) = post(
-        &served.url("/api/session/create."),
+        &stage_url(&stack, Stage::Reference, "/api/session/create."),
         &[("authorization", &bearer)],
     )
     .await;
@@ -245,10 +242,9 @@ async fn reference_tells_the_truth() {
 #[tokio::test]
 async fn cookie_first_reads_the_cookie_before_the_header() {
     let stack = Stack::start().await.unwrap();
-    let served = Served::start(Stage::CookieFirst, &config_for(&stack)).await;
     let user = sign_up(&stack).await;
     let bearer = format!("Bearer {}", user.access_token);
-    let url = served.url(ROUTE);
+    let url = stage_url(&stack, Stage::CookieFirst, ROUTE);
 
     let cookie = phantom_cookie(&stack, &user.access_token);
     let (status, _, body) = post(&url, &[("authorization", &bearer), ("cookie", &cookie)]).await;
@@ -277,11 +273,14 @@ async fn cookie_first_reads_the_cookie_before_the_header() {
 #[tokio::test]
 async fn anon_client_is_refused_by_rls() {
     let stack = Stack::start().await.unwrap();
-    let served = Served::start(Stage::AnonClient, &config_for(&stack)).await;
     let user = sign_up(&stack).await;
     let bearer = format!("Bearer {}", user.access_token);
 
-    let (status, _, body) = post(&served.url(ROUTE), &[("authorization", &bearer)]).await;
+    let (status, _, body) = post(
+        &stage_url(&stack, Stage::AnonClient, ROUTE),
+        &[("authorization", &bearer)],
+    )
+    .await;
     assert_eq!(status, 500, "{body}");
     assert!(body.contains("row-level security"), "{body}");
     assert!(
@@ -293,9 +292,8 @@ async fn anon_client_is_refused_by_rls() {
 #[tokio::test]
 async fn debrief_final_keeps_its_flaws() {
     let stack = Stack::start().await.unwrap();
-    let served = Served::start(Stage::DebriefFinal, &config_for(&stack)).await;
     let user = sign_up(&stack).await;
-    let url = served.url(ROUTE);
+    let url = stage_url(&stack, Stage::DebriefFinal, ROUTE);
 
     let bearer = format!("Bearer {}", user.access_token);
     let (status, _, body) = post(&url, &[("authorization", &bearer)]).await;
