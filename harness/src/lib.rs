@@ -7,6 +7,7 @@
 //! all of it is.
 
 pub mod bench;
+pub mod faults;
 pub mod logs;
 pub mod report;
 pub mod run;
