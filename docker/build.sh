@@ -7,9 +7,10 @@
 #   supabase-harness/auth:latest       the auth server (crate auth/), GoTrue-compatible
 #   supabase-harness/service:latest    the reference service (only with --with-service)
 #
-# usage: docker/build.sh [--force] [--with-service]
+# usage: docker/build.sh [--force] [--with-service] [--profile release|dev]
 #   --force          rebuild the base image too (and so everything built on it)
 #   --with-service   also build the service image (docker/compose.yaml uses it)
+#   --profile dev    copy cargo's dev build instead of a release one (CI: it reuses the test build)
 # Idempotent: a second run reuses the base, cargo's build and Docker's layer cache.
 set -Eeuo pipefail
 
@@ -21,11 +22,20 @@ LABEL=org.supabase-harness=true
 
 force=()
 with_service=0
-for arg in "$@"; do
+profile=release
+while (($#)); do
+    arg=$1
+    shift
     case "$arg" in
         --force) force=(--force) ;;
         --with-service) with_service=1 ;;
-        -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --profile)
+            profile=${1:-}
+            shift || true
+            [[ $profile == release || $profile == dev ]] \
+                || { echo "build.sh: --profile takes release or dev" >&2; exit 2; }
+            ;;
+        -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "build.sh: unknown argument $arg (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -53,9 +63,11 @@ step "base image $BASE_TAG"
 packages=(auth)
 ((with_service)) && packages+=(service)
 for package in "${packages[@]}"; do
-    step "cargo build --release -p $package"
-    cargo build --release --locked -p "$package" || die "cargo build -p $package failed"
+    step "cargo build --profile $profile -p $package"
+    cargo build --profile "$profile" --locked -p "$package" || die "cargo build -p $package failed"
 done
+# cargo puts the dev profile in target/debug.
+out_dir=target/$([[ $profile == dev ]] && echo debug || echo release)
 
 # A context of just the files the Dockerfiles copy: the repository root holds target/, which
 # is gigabytes, and the legacy builder would send all of it.
@@ -69,8 +81,11 @@ stage() {
         cp -a "$path" "$context/$path"
     done
 }
-stage docker/postgres db/init db/migrations docker/auth target/release/auth
-((with_service)) && stage docker/service target/release/service
+stage docker/postgres db/init db/migrations docker/auth docker/service
+# The Dockerfiles copy bin/NAME, whichever profile built it.
+mkdir -p "$context/bin"
+cp "$out_dir/auth" "$context/bin/auth"
+((with_service)) && cp "$out_dir/service" "$context/bin/service"
 
 build() {
     local tag=$1 dockerfile=$2

@@ -70,8 +70,15 @@ pub async fn run(
     progress: &dyn Fn(&str),
 ) -> Result<BenchReport, BenchError> {
     progress("booting the stack for the suite and the load");
-    let stack = Stack::start().await?;
-    let idle = MemorySample::take(stack.postgres_pid(), stack.auth_pid());
+    // Memory and pgbench need the servers' processes: always native here.
+    let stack = Stack::builder()
+        .provider(crate::stack::Provider::Native)
+        .start()
+        .await?;
+    let idle = MemorySample::take(
+        stack.postgres_pid().expect("the bench runs a native stack"),
+        stack.auth_pid().expect("the bench runs a native stack"),
+    );
 
     progress(&format!("replaying {} scenarios", scenarios.len()));
     let suite = replay_suite(&stack, scenarios).await;
@@ -181,7 +188,7 @@ async fn throughput(
         body: None,
         expect: 200,
     };
-    let pgbench = pgbench::locate(stack.postgres_pid());
+    let pgbench = pgbench::locate(stack.postgres_pid().expect("the bench runs a native stack"));
     let script_dir = tempfile::tempdir().map_err(|e| BenchError::io("a temp dir", e))?;
     let script_file = script_dir.path().join("session_create.sql");
     let claims = crate::run::tokens::claims_of(&user.access_token)
@@ -196,8 +203,12 @@ async fn throughput(
     let mut under_load = MemorySample::default();
     for &clients in &options.levels {
         progress(&format!("POST /api/session/create, {clients} clients"));
-        let sampler =
-            (clients == top).then(|| PeakSampler::start(stack.postgres_pid(), stack.auth_pid()));
+        let sampler = (clients == top).then(|| {
+            PeakSampler::start(
+                stack.postgres_pid().expect("the bench runs a native stack"),
+                stack.auth_pid().expect("the bench runs a native stack"),
+            )
+        });
         let service_figures: LoadFigures = load::run(&service, clients, options.duration).await;
         if let Some(sampler) = sampler {
             under_load = sampler.stop();

@@ -2,6 +2,7 @@
 //! carries only what a command was asked to print, so it can be piped or sourced.
 
 mod bench;
+mod provider;
 mod run;
 mod scenarios;
 mod up;
@@ -37,6 +38,8 @@ enum Command {
     Up(up::UpArgs),
     /// Measure boot, suite and service throughput against pgbench and the auth server.
     Bench(bench::BenchArgs),
+    /// Remove the containers and networks of harness runs that crashed (by their label).
+    Down(provider::DownArgs),
     /// Run the GoTrue-compatible auth server from GOTRUE_* env vars (what a stack spawns).
     #[command(name = AUTH_SERVER, hide = true)]
     AuthServer,
@@ -57,6 +60,7 @@ pub(crate) fn run() -> ExitCode {
         Command::List(args) => scenarios::list(args).map(|()| true),
         Command::Up(args) => up::run(args).map(|()| true),
         Command::Bench(args) => block_on(bench::run(args)),
+        Command::Down(args) => block_on(provider::down(args)),
         Command::AuthServer => return auth::main_from_env(),
     };
     match outcome {

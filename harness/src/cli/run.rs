@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Args;
-use harness::Stack;
 use harness::report::snapshot::{self, Comparison, SnapshotStore};
 use harness::report::{ScenarioOutcome, junit, terminal};
 use harness::run::{Runner, Targets};
@@ -39,6 +38,8 @@ pub(crate) struct RunArgs {
     /// Where the snapshots are.
     #[arg(long, default_value = "snapshots")]
     snapshots: PathBuf,
+    #[command(flatten)]
+    provider: super::provider::ProviderArgs,
 }
 
 pub(crate) async fn run(args: RunArgs) -> anyhow::Result<bool> {
@@ -73,7 +74,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<bool> {
         Some(url) => (None, Runner::new(targets_from_env(url)?)),
         None => {
             progress.say("booting the stack");
-            let stack = Stack::start().await.context("starting the stack")?;
+            let stack = args.provider.start().await?;
             let runner = Runner::for_stack(&stack);
             (Some(stack), runner)
         }

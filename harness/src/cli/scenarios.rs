@@ -4,9 +4,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Args;
+use harness::Runner;
 use harness::report::snapshot;
 use harness::scenario::{self, Scenario};
-use harness::{Runner, Stack};
 
 /// The directory scenarios are read from when no path is given.
 const DEFAULT_DIR: &str = "scenarios";
@@ -88,6 +88,8 @@ pub(crate) fn list(args: ListArgs) -> anyhow::Result<()> {
 pub(crate) struct ShowArgs {
     /// The scenario's name (its file stem) or path.
     name: String,
+    #[command(flatten)]
+    provider: super::provider::ProviderArgs,
 }
 
 /// Replays one scenario and prints every exchange with the server's log lines.
@@ -98,7 +100,7 @@ pub(crate) async fn show(args: ShowArgs) -> anyhow::Result<bool> {
         Path::new(DEFAULT_DIR).join(format!("{}.toml", args.name))
     };
     let scenario = load_all(&[path])?.remove(0);
-    let stack = Stack::start().await.context("starting the stack")?;
+    let stack = args.provider.start().await?;
     let report = Runner::for_stack(&stack).replay(&scenario).await;
     stack.stop().await.context("stopping the stack")?;
     let mut text = format!(

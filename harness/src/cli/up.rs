@@ -14,6 +14,8 @@ pub(crate) struct UpArgs {
     /// How to print the stack's settings on stdout.
     #[arg(long, value_enum, default_value_t = Output::Pretty)]
     output: Output,
+    #[command(flatten)]
+    provider: super::provider::ProviderArgs,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -40,7 +42,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
 
     let mut stack = tokio::select! {
-        stack = Stack::start() => stack.context("starting the stack")?,
+        stack = args.provider.start() => stack?,
         _ = interrupt.recv() => return Ok(()),
         _ = terminate.recv() => return Ok(()),
     };
@@ -64,7 +66,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
             _ = interrupt.recv() => { tracing::info!("SIGINT: stopping"); break }
             _ = terminate.recv() => { tracing::info!("SIGTERM: stopping"); break }
             _ = watch.tick(), if !reported => {
-                if let Some(death) = stack.exited_process() {
+                if let Some(death) = stack.exited_process().await {
                     tracing::error!("{death}");
                     reported = true;
                 }

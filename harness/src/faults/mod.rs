@@ -154,7 +154,9 @@ pub enum Fault {
         toxic: ToxicSpec,
     },
     /// The proxy refuses connections (Toxiproxy: the proxy disabled).
-    Down { dependency: Dependency },
+    Down {
+        dependency: Dependency,
+    },
     Process {
         dependency: Dependency,
         action: ProcessAction,

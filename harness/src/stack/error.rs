@@ -31,6 +31,12 @@ pub enum StackError {
     #[error("the service under test could not start: {0}")]
     Service(String),
 
+    #[error("containers provider: {0}")]
+    Containers(String),
+
+    #[error("{0}")]
+    Config(String),
+
     #[error("{action}")]
     Io {
         action: String,

@@ -1,18 +1,22 @@
 //! A local Supabase backend (PostgreSQL with the supabase/postgres roles, plus a GoTrue-compatible
 //! auth server) that a test starts in one line and that cleans up after itself.
 //!
-//! Everything runs natively as child processes: no Docker, nothing shared between stacks. Each
-//! stack gets its own data directory (copied from a cached template), ports and log files, so
-//! tests run in parallel; dropping a [`Stack`] stops the servers and removes the directory.
+//! By default everything runs natively as child processes: no Docker, nothing shared between
+//! stacks. Each stack gets its own data directory (copied from a cached template), ports and log
+//! files, so tests run in parallel; dropping a [`Stack`] stops the servers and removes the
+//! directory. The containers [`Provider`] runs the same pair in Docker instead (official images
+//! by default, locally built ones as the fallback) and gives the same values.
 //! The secret and keys are the Supabase CLI's, so a service configured for `supabase start`
 //! works against a stack unchanged.
 
 mod auth_server;
 mod child;
+pub mod containers;
 mod error;
 mod keys;
 mod ports;
 mod postgres;
+mod provider;
 mod schema;
 mod scratch;
 mod stages;
@@ -30,7 +34,14 @@ use self::{
     keys::ApiKeys,
     postgres::{Cluster, PASSWORD, PgBinaries, SUPERUSER, give_to},
 };
-pub use self::{error::StackError, keys::JWT_SECRET, stages::ServedStages};
+pub use self::{
+    containers::ImageChoice,
+    error::StackError,
+    keys::JWT_SECRET,
+    provider::{PROVIDER_ENV, Provider},
+    stages::ServedStages,
+};
+use containers::ContainerStack;
 
 /// A running PostgreSQL + auth server pair.
 ///
@@ -44,14 +55,24 @@ pub use self::{error::StackError, keys::JWT_SECRET, stages::ServedStages};
 /// ```
 #[derive(Debug)]
 pub struct Stack {
-    // Field order is drop order: the stages, then the auth server, then its database, then the
-    // directory.
+    // Field order is drop order: the stages, then the servers, then the directory.
     stages: ServedStages,
-    auth: AuthServer,
-    postgres: Cluster,
+    backend: Backend,
     dir: TempDir,
+    db_port: u16,
+    auth_url: String,
     db_url: String,
     keys: ApiKeys,
+    provider: Provider,
+    provider_note: String,
+}
+
+/// Where the servers run.
+#[derive(Debug)]
+enum Backend {
+    // Field order is drop order: the auth server before its database.
+    Native { auth: AuthServer, postgres: Cluster },
+    Containers(ContainerStack),
 }
 
 impl Stack {
@@ -81,13 +102,31 @@ impl Stack {
     pub fn role_db_url(&self, role: &str) -> String {
         format!(
             "postgres://{role}:{PASSWORD}@127.0.0.1:{}/postgres",
-            self.postgres.port()
+            self.db_port
         )
+    }
+
+    /// `native` or `containers` (never `auto`: that is resolved at start).
+    pub fn provider(&self) -> Provider {
+        self.provider
+    }
+
+    /// Why this provider (and, for containers, which images): `auto: native, because ...`.
+    pub fn provider_note(&self) -> &str {
+        &self.provider_note
+    }
+
+    /// The containers provider's Docker network (None for native).
+    pub fn network(&self) -> Option<&str> {
+        match &self.backend {
+            Backend::Containers(containers) => Some(containers.network()),
+            Backend::Native { .. } => None,
+        }
     }
 
     /// The GoTrue root, e.g. `http://127.0.0.1:41234` (no trailing slash, no `/auth/v1`).
     pub fn auth_url(&self) -> &str {
-        self.auth.url()
+        &self.auth_url
     }
 
     /// The HS256 secret shared by the auth server and the keys.
@@ -128,7 +167,7 @@ impl Stack {
         &self.stages
     }
 
-    /// The directory holding the data directory, sockets and logs; removed on stop.
+    /// The directory holding the data directory, sockets and logs (native), removed on stop.
     pub fn dir(&self) -> &Path {
         self.dir.path()
     }
@@ -143,22 +182,32 @@ impl Stack {
         self.dir.path().join("auth.log")
     }
 
-    /// The postmaster's process id.
-    pub fn postgres_pid(&self) -> u32 {
-        self.postgres.pid()
+    /// The postmaster's process id (native provider only).
+    pub fn postgres_pid(&self) -> Option<u32> {
+        match &self.backend {
+            Backend::Native { postgres, .. } => Some(postgres.pid()),
+            Backend::Containers(_) => None,
+        }
     }
 
-    /// The auth server's process id.
-    pub fn auth_pid(&self) -> u32 {
-        self.auth.pid()
+    /// The auth server's process id (native provider only).
+    pub fn auth_pid(&self) -> Option<u32> {
+        match &self.backend {
+            Backend::Native { auth, .. } => Some(auth.pid()),
+            Backend::Containers(_) => None,
+        }
     }
 
-    /// Which of the stack's processes has exited on its own, with its status and last log lines:
+    /// Which of the stack's servers has exited on its own, with its status and last log lines:
     /// `harness up` reports it rather than going on as if the stack were whole.
-    pub fn exited_process(&mut self) -> Option<String> {
+    pub async fn exited_process(&mut self) -> Option<String> {
+        let (auth, postgres) = match &mut self.backend {
+            Backend::Native { auth, postgres } => (auth, postgres),
+            Backend::Containers(containers) => return containers.exited().await,
+        };
         let processes = [
-            ("PostgreSQL", self.postgres.process()),
-            ("the auth server", self.auth.process()),
+            ("PostgreSQL", postgres.process()),
+            ("the auth server", auth.process()),
         ];
         processes.into_iter().find_map(|(name, process)| {
             let status = process.exited()?;
@@ -174,26 +223,38 @@ impl Stack {
     /// stack does the same, blocking; this does it off the async runtime and reports the
     /// directory removal.
     pub async fn stop(self) -> Result<(), StackError> {
+        let Self {
+            stages,
+            backend,
+            dir,
+            ..
+        } = self;
+        drop(stages);
+        let (mut auth, mut postgres) = match backend {
+            Backend::Native { auth, postgres } => (auth, postgres),
+            Backend::Containers(containers) => {
+                containers.stop().await?;
+                return close_dir(dir);
+            }
+        };
         tokio::task::spawn_blocking(move || {
-            let Self {
-                mut auth,
-                mut postgres,
-                dir,
-                ..
-            } = self;
             auth.stop();
             postgres.stop();
-            let path = dir.path().to_path_buf();
-            dir.close().map_err(|e| {
-                StackError::io(
-                    format!("removing the stack directory {}", path.display()),
-                    e,
-                )
-            })
+            close_dir(dir)
         })
         .await
         .expect("stopping a stack does not panic")
     }
+}
+
+fn close_dir(dir: TempDir) -> Result<(), StackError> {
+    let path = dir.path().to_path_buf();
+    dir.close().map_err(|e| {
+        StackError::io(
+            format!("removing the stack directory {}", path.display()),
+            e,
+        )
+    })
 }
 
 /// Options for [`Stack`]; every one has a default matching `supabase start`.
@@ -205,6 +266,8 @@ pub struct StackBuilder {
     startup_timeout: Duration,
     service_auth_timeout: Duration,
     service_db_timeout: Duration,
+    provider: Option<Provider>,
+    images: Option<ImageChoice>,
 }
 
 impl Default for StackBuilder {
@@ -216,6 +279,8 @@ impl Default for StackBuilder {
             startup_timeout: Duration::from_secs(30),
             service_auth_timeout: Duration::from_secs(2),
             service_db_timeout: Duration::from_secs(2),
+            provider: None,
+            images: None,
         }
     }
 }
@@ -258,8 +323,86 @@ impl StackBuilder {
         self
     }
 
-    /// Builds the template if needed, copies it, starts PostgreSQL, then the auth server.
+    /// Native processes, containers, or auto; default: HARNESS_PROVIDER, else native.
+    pub fn provider(mut self, provider: Provider) -> Self {
+        self.provider = Some(provider);
+        self
+    }
+
+    /// Which images the containers provider runs; default: HARNESS_IMAGES, else auto (official
+    /// when they can be had, else the locally built ones).
+    pub fn images(mut self, images: ImageChoice) -> Self {
+        self.images = Some(images);
+        self
+    }
+
+    /// Starts PostgreSQL, then the auth server, with the provider asked for, then serves the
+    /// service's stages against them.
     pub async fn start(self) -> Result<Stack, StackError> {
+        let started = Instant::now();
+        let asked = match self.provider {
+            Some(provider) => provider,
+            None => Provider::from_env().map_err(StackError::Config)?,
+        };
+        let images = match self.images {
+            Some(images) => images,
+            None => ImageChoice::from_env().map_err(StackError::Config)?,
+        };
+        let (provider, note) = asked.resolve(images).await;
+        let dir = scratch::scratch_dir("supabase-harness-")?;
+        let settings = AuthSettings {
+            database_url: String::new(),
+            jwt_secret: JWT_SECRET.to_owned(),
+            jwt_exp: self.jwt_exp,
+            log_level: self.auth_log_level.clone(),
+        };
+        let (backend, db_port, auth_url, note) = match provider {
+            Provider::Containers => {
+                let containers =
+                    ContainerStack::start(images, &settings, self.startup_timeout).await?;
+                let note = format!("{note}; images: {}", containers.images.note);
+                let (port, url) = (containers.postgres_port(), containers.auth_url());
+                (Backend::Containers(containers), port, url, note)
+            }
+            _ => {
+                let (auth, postgres) = self.start_native(&dir, settings).await?;
+                let (port, url) = (postgres.port(), auth.url().to_owned());
+                (Backend::Native { auth, postgres }, port, url, note)
+            }
+        };
+        let db_url = format!("postgres://{SUPERUSER}:{PASSWORD}@127.0.0.1:{db_port}/postgres");
+        let keys = ApiKeys::mint(JWT_SECRET);
+        let authenticator_url =
+            format!("postgres://authenticator:{PASSWORD}@127.0.0.1:{db_port}/postgres");
+        let service = service::Config::new(
+            url::Url::parse(&auth_url).expect("the auth server's URL is a URL"),
+            keys.anon.clone(),
+            authenticator_url,
+        )
+        .with_auth_timeout(self.service_auth_timeout)
+        .with_db_timeout(self.service_db_timeout);
+        let stages = ServedStages::start(&service).await?;
+        tracing::info!(db = %db_url, auth = %auth_url, provider = %note, elapsed = ?started.elapsed(), "stack ready");
+        Ok(Stack {
+            stages,
+            backend,
+            dir,
+            db_port,
+            auth_url,
+            db_url,
+            keys,
+            provider,
+            provider_note: note,
+        })
+    }
+
+    /// Builds the template if needed, copies it into `dir`, starts PostgreSQL, then the auth
+    /// server.
+    async fn start_native(
+        &self,
+        dir: &TempDir,
+        mut settings: AuthSettings,
+    ) -> Result<(AuthServer, Cluster), StackError> {
         let started = Instant::now();
         let binaries = PgBinaries::locate()?;
         let program = AuthProgram::locate(self.auth_server_bin.as_deref())?;
@@ -267,12 +410,11 @@ impl StackBuilder {
         let template = template::ensure(&binaries, credentials, self.startup_timeout).await?;
         tracing::debug!(elapsed = ?started.elapsed(), template = %template.display(), "template ready");
 
-        // Locals drop in reverse order, so a failure below stops what started, then removes dir.
-        let dir = scratch::scratch_dir("supabase-harness-")?;
         give_to(dir.path(), credentials)?;
         let data = dir.path().join("data");
         template::copy_dir(&template, &data).await?;
         tracing::debug!(elapsed = ?started.elapsed(), "data directory copied");
+        // Dropped on an error below, so a failed auth server leaves no PostgreSQL behind.
         let postgres = Cluster::start(
             &binaries,
             &data,
@@ -281,46 +423,12 @@ impl StackBuilder {
             self.startup_timeout,
         )
         .await?;
-
-        let settings = AuthSettings {
-            database_url: format!(
-                "postgres://supabase_auth_admin:{PASSWORD}@127.0.0.1:{}/postgres",
-                postgres.port()
-            ),
-            jwt_secret: JWT_SECRET.to_owned(),
-            jwt_exp: self.jwt_exp,
-            log_level: self.auth_log_level,
-        };
+        settings.database_url = format!(
+            "postgres://supabase_auth_admin:{PASSWORD}@127.0.0.1:{}/postgres",
+            postgres.port()
+        );
         let log = dir.path().join("auth.log");
         let auth = AuthServer::start(&program, &settings, &log, self.startup_timeout).await?;
-
-        let db_url = format!(
-            "postgres://{SUPERUSER}:{PASSWORD}@127.0.0.1:{}/postgres",
-            postgres.port()
-        );
-        let keys = ApiKeys::mint(JWT_SECRET);
-        let auth_url = url::Url::parse(auth.url()).expect("the auth server's URL is a URL");
-        let authenticator_url = format!(
-            "postgres://authenticator:{PASSWORD}@127.0.0.1:{}/postgres",
-            postgres.port()
-        );
-        let service = service::Config::new(auth_url, keys.anon.clone(), authenticator_url)
-            .with_auth_timeout(self.service_auth_timeout)
-            .with_db_timeout(self.service_db_timeout);
-        let stages = ServedStages::start(&service).await?;
-        tracing::info!(
-            db = %db_url,
-            auth = %auth.url(),
-            elapsed = ?started.elapsed(),
-            "stack ready"
-        );
-        Ok(Stack {
-            stages,
-            auth,
-            postgres,
-            dir,
-            db_url,
-            keys,
-        })
+        Ok((auth, postgres))
     }
 }
