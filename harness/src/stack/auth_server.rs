@@ -109,17 +109,24 @@ impl AuthServer {
         settings: &AuthSettings,
         log: &Path,
         timeout: Duration,
+        port: Option<u16>,
     ) -> Result<Self, StackError> {
+        let fixed_port = port;
         let mut attempt = 1;
         loop {
-            let port = free_port()?;
+            let port = match fixed_port {
+                Some(port) => port,
+                None => free_port()?,
+            };
             let url = format!("http://127.0.0.1:{port}");
             let command = command(program, settings, port, &url);
             let process = ChildProcess::spawn(command, log, None, libc::SIGTERM, STOP_GRACE)?;
             let mut server = Self { process, url };
             match server.wait_healthy(program, timeout).await {
                 Err(StackError::AuthServerExited { log_tail, .. })
-                    if attempt < BIND_ATTEMPTS && log_tail.to_lowercase().contains("in use") =>
+                    if attempt < BIND_ATTEMPTS
+                        && log_tail.to_lowercase().contains("in use")
+                        && fixed_port.is_none() =>
                 {
                     tracing::debug!(port, "port taken before the auth server bound it; retrying");
                     attempt += 1;
@@ -172,6 +179,14 @@ impl AuthServer {
 
     pub(crate) fn pid(&self) -> u32 {
         self.process.pid()
+    }
+
+    pub(crate) fn port(&self) -> u16 {
+        self.url
+            .rsplit(':')
+            .next()
+            .and_then(|port| port.parse().ok())
+            .expect("the auth server's URL ends with its port")
     }
 
     /// SIGTERM, then SIGKILL after the grace period.

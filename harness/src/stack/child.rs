@@ -126,6 +126,8 @@ impl ChildProcess {
         if self.exited().is_some() {
             return;
         }
+        // A paused (SIGSTOPped) server cannot act on its stop signal.
+        self.signal_group(libc::SIGCONT);
         self.signal(self.stop_signal);
         let deadline = Instant::now() + self.grace;
         while Instant::now() < deadline {
@@ -140,6 +142,19 @@ impl ChildProcess {
         );
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Sends `signal` to the child's whole process group (PostgreSQL's backends too): SIGSTOP
+    /// freezes the server as a hung machine would, SIGKILL takes it down as a power cut would.
+    pub(crate) fn signal_group(&mut self, signal: libc::c_int) {
+        if self.exited().is_some() {
+            return;
+        }
+        // SAFETY: plain syscall; the group id is our not yet reaped child's pid.
+        unsafe { libc::kill(-(self.child.id() as libc::pid_t), signal) };
+        if signal == libc::SIGKILL {
+            let _ = self.child.wait();
+        }
     }
 
     fn signal(&self, signal: libc::c_int) {

@@ -19,11 +19,13 @@ mod postgres;
 mod provider;
 mod schema;
 mod scratch;
+mod servers;
 mod stages;
 mod template;
 
 use std::{
     path::{Path, PathBuf},
+    sync::Arc,
     time::{Duration, Instant},
 };
 
@@ -42,6 +44,7 @@ pub use self::{
     stages::ServedStages,
 };
 use containers::ContainerStack;
+use servers::{Backend, NativeContext, Servers};
 
 /// A running PostgreSQL + auth server pair.
 ///
@@ -57,7 +60,7 @@ use containers::ContainerStack;
 pub struct Stack {
     // Field order is drop order: the stages, then the servers, then the directory.
     stages: ServedStages,
-    backend: Backend,
+    servers: Arc<Servers>,
     dir: TempDir,
     db_port: u16,
     auth_url: String,
@@ -65,14 +68,7 @@ pub struct Stack {
     keys: ApiKeys,
     provider: Provider,
     provider_note: String,
-}
-
-/// Where the servers run.
-#[derive(Debug)]
-enum Backend {
-    // Field order is drop order: the auth server before its database.
-    Native { auth: AuthServer, postgres: Cluster },
-    Containers(ContainerStack),
+    network: Option<String>,
 }
 
 impl Stack {
@@ -118,10 +114,7 @@ impl Stack {
 
     /// The containers provider's Docker network (None for native).
     pub fn network(&self) -> Option<&str> {
-        match &self.backend {
-            Backend::Containers(containers) => Some(containers.network()),
-            Backend::Native { .. } => None,
-        }
+        self.network.as_deref()
     }
 
     /// The GoTrue root, e.g. `http://127.0.0.1:41234` (no trailing slash, no `/auth/v1`).
@@ -184,26 +177,22 @@ impl Stack {
 
     /// The postmaster's process id (native provider only).
     pub fn postgres_pid(&self) -> Option<u32> {
-        match &self.backend {
-            Backend::Native { postgres, .. } => Some(postgres.pid()),
-            Backend::Containers(_) => None,
-        }
+        self.servers.postgres_pid()
     }
 
     /// The auth server's process id (native provider only).
     pub fn auth_pid(&self) -> Option<u32> {
-        match &self.backend {
-            Backend::Native { auth, .. } => Some(auth.pid()),
-            Backend::Containers(_) => None,
-        }
+        self.servers.auth_pid()
     }
 
     /// Which of the stack's servers has exited on its own, with its status and last log lines:
     /// `harness up` reports it rather than going on as if the stack were whole.
     pub async fn exited_process(&mut self) -> Option<String> {
-        let (auth, postgres) = match &mut self.backend {
-            Backend::Native { auth, postgres } => (auth, postgres),
+        let mut backend = self.servers.backend.lock().await;
+        let (auth, postgres) = match &mut *backend {
+            Backend::Native { auth, postgres, .. } => (auth, postgres),
             Backend::Containers(containers) => return containers.exited().await,
+            Backend::Stopped => return None,
         };
         let processes = [
             ("PostgreSQL", postgres.process()),
@@ -225,17 +214,19 @@ impl Stack {
     pub async fn stop(self) -> Result<(), StackError> {
         let Self {
             stages,
-            backend,
+            servers,
             dir,
             ..
         } = self;
         drop(stages);
+        let backend = std::mem::replace(&mut *servers.backend.lock().await, Backend::Stopped);
         let (mut auth, mut postgres) = match backend {
-            Backend::Native { auth, postgres } => (auth, postgres),
+            Backend::Native { auth, postgres, .. } => (auth, postgres),
             Backend::Containers(containers) => {
                 containers.stop().await?;
                 return close_dir(dir);
             }
+            Backend::Stopped => return close_dir(dir),
         };
         tokio::task::spawn_blocking(move || {
             auth.stop();
@@ -356,20 +347,25 @@ impl StackBuilder {
             jwt_exp: self.jwt_exp,
             log_level: self.auth_log_level.clone(),
         };
-        let (backend, db_port, auth_url, note) = match provider {
+        let (backend, db_port, auth_url, note, network) = match provider {
             Provider::Containers => {
                 let containers =
                     ContainerStack::start(images, &settings, self.startup_timeout).await?;
                 let note = format!("{note}; images: {}", containers.images.note);
                 let (port, url) = (containers.postgres_port(), containers.auth_url());
-                (Backend::Containers(containers), port, url, note)
+                let network = Some(containers.network().to_owned());
+                (Backend::Containers(containers), port, url, note, network)
             }
             _ => {
-                let (auth, postgres) = self.start_native(&dir, settings).await?;
+                let backend = self.start_native(&dir, settings).await?;
+                let Backend::Native { auth, postgres, .. } = &backend else {
+                    unreachable!("start_native starts native servers")
+                };
                 let (port, url) = (postgres.port(), auth.url().to_owned());
-                (Backend::Native { auth, postgres }, port, url, note)
+                (backend, port, url, note, None)
             }
         };
+        let servers = Arc::new(Servers::new(backend));
         let db_url = format!("postgres://{SUPERUSER}:{PASSWORD}@127.0.0.1:{db_port}/postgres");
         let keys = ApiKeys::mint(JWT_SECRET);
         let authenticator_url =
@@ -385,7 +381,8 @@ impl StackBuilder {
         tracing::info!(db = %db_url, auth = %auth_url, provider = %note, elapsed = ?started.elapsed(), "stack ready");
         Ok(Stack {
             stages,
-            backend,
+            servers,
+            network,
             dir,
             db_port,
             auth_url,
@@ -402,7 +399,7 @@ impl StackBuilder {
         &self,
         dir: &TempDir,
         mut settings: AuthSettings,
-    ) -> Result<(AuthServer, Cluster), StackError> {
+    ) -> Result<Backend, StackError> {
         let started = Instant::now();
         let binaries = PgBinaries::locate()?;
         let program = AuthProgram::locate(self.auth_server_bin.as_deref())?;
@@ -421,6 +418,7 @@ impl StackBuilder {
             dir.path(),
             credentials,
             self.startup_timeout,
+            None,
         )
         .await?;
         settings.database_url = format!(
@@ -428,7 +426,20 @@ impl StackBuilder {
             postgres.port()
         );
         let log = dir.path().join("auth.log");
-        let auth = AuthServer::start(&program, &settings, &log, self.startup_timeout).await?;
-        Ok((auth, postgres))
+        let auth = AuthServer::start(&program, &settings, &log, self.startup_timeout, None).await?;
+        let context = NativeContext {
+            binaries,
+            program,
+            settings,
+            data_dir: data,
+            run_dir: dir.path().to_path_buf(),
+            credentials,
+            timeout: self.startup_timeout,
+        };
+        Ok(Backend::Native {
+            auth,
+            postgres,
+            context: Box::new(context),
+        })
     }
 }

@@ -225,18 +225,23 @@ pub(crate) struct Cluster {
 
 impl Cluster {
     /// Starts `postgres` on `data_dir` with its socket and log (`postgres.log`) in `run_dir`,
-    /// and waits until it accepts connections.
+    /// on `port` (a restart) or a free one, and waits until it accepts connections.
     pub(crate) async fn start(
         binaries: &PgBinaries,
         data_dir: &Path,
         run_dir: &Path,
         credentials: Option<Credentials>,
         timeout: Duration,
+        port: Option<u16>,
     ) -> Result<Self, StackError> {
         let log = run_dir.join("postgres.log");
+        let fixed_port = port;
         let mut attempt = 1;
         loop {
-            let port = free_port()?;
+            let port = match fixed_port {
+                Some(port) => port,
+                None => free_port()?,
+            };
             let mut command = Command::new(binaries.dir.join("postgres"));
             command
                 .arg("-D")
@@ -256,7 +261,9 @@ impl Cluster {
             };
             match cluster.wait_ready(data_dir, timeout).await {
                 Err(StackError::PostgresExited { log_tail, .. })
-                    if attempt < BIND_ATTEMPTS && log_tail.contains("could not bind") =>
+                    if attempt < BIND_ATTEMPTS
+                        && log_tail.contains("could not bind")
+                        && fixed_port.is_none() =>
                 {
                     tracing::debug!(port, "port taken before PostgreSQL bound it; retrying");
                     attempt += 1;

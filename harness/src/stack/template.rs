@@ -165,7 +165,8 @@ async fn build(
     let data = scratch.path().join("data");
     binaries.initdb(&data, &password_file, credentials).await?;
 
-    let mut cluster = Cluster::start(binaries, &data, scratch.path(), credentials, timeout).await?;
+    let mut cluster =
+        Cluster::start(binaries, &data, scratch.path(), credentials, timeout, None).await?;
     apply_schema(&cluster).await?;
     tokio::task::spawn_blocking(move || cluster.stop())
         .await

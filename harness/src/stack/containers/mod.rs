@@ -26,7 +26,10 @@ use testcontainers::{
 };
 
 pub use self::cleanup::{LABEL, PID_LABEL, Removed, remove_leftovers};
-pub use self::images::{IMAGES_ENV, ImageChoice, ImageRef, ImageSet};
+pub use self::images::{
+    IMAGES_ENV, ImageChoice, ImageRef, ImageSet, LOCAL_AUTH, LOCAL_POSTGRES, OFFICIAL_AUTH,
+    OFFICIAL_POSTGRES,
+};
 use super::{
     StackError,
     auth_server::AuthSettings,
