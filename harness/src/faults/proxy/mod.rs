@@ -24,6 +24,7 @@
 //! counts from when the toxic reached the connection (Toxiproxy restarts it on every chunk).
 
 mod api;
+mod attributes;
 mod link;
 mod registry;
 mod toxics;

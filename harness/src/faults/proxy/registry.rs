@@ -14,8 +14,8 @@ use tokio::net::TcpListener;
 use tokio::sync::{Mutex, oneshot, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
+use super::attributes::{self, Toxic};
 use super::link::{self, Chain};
-use super::toxics::{self, Toxic};
 use super::{ProxyError, ProxyInfo};
 use crate::faults::{Stream, ToxicSpec};
 
@@ -205,7 +205,7 @@ impl Registry {
     }
 
     pub async fn add_toxic(&self, name: &str, spec: ToxicSpec) -> Result<ToxicSpec, ProxyError> {
-        let (spec, effect) = toxics::validate(name, spec)?;
+        let (spec, effect) = attributes::validate(name, spec)?;
         let mut proxies = self.proxies.lock().await;
         let entry = entry_mut(&mut proxies, name)?;
         if entry
@@ -249,7 +249,7 @@ impl Registry {
         let mut spec = entry.toxic(name, toxic)?.spec.clone();
         spec.attributes.extend(attributes);
         spec.toxicity = toxicity.unwrap_or(spec.toxicity);
-        let (spec, effect) = toxics::validate(name, spec)?;
+        let (spec, effect) = attributes::validate(name, spec)?;
         let updated = Arc::new(Toxic {
             key: self.key(),
             spec: spec.clone(),

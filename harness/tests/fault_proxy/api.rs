@@ -1,16 +1,13 @@
-//! The fault proxy as Toxiproxy clients drive it (real HTTP with reqwest: routes, JSON shapes,
-//! statuses and `{"error", "status"}` errors), and in front of a real PostgreSQL.
+//! The HTTP API as Toxiproxy clients drive it: routes, JSON shapes, statuses and
+//! `{"error", "status"}` errors, with reqwest.
 
-use std::time::{Duration, Instant};
-
-use harness::Stack;
 use harness::faults::proxy::FaultProxy;
-use harness::faults::{Stream, ToxicKind, ToxicSpec};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
-use sqlx::{Connection, PgConnection};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
+
+use crate::support::upstream;
 
 /// Sends `body` (if any) and returns the status and the JSON answer (`null` when empty).
 async fn call(
@@ -50,20 +47,6 @@ fn assert_error(answer: &(StatusCode, Value), status: u16, needle: &str) {
     );
 }
 
-async fn echo() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut conn, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let (mut r, mut w) = conn.split();
-                let _ = tokio::io::copy(&mut r, &mut w).await;
-            });
-        }
-    });
-    addr.to_string()
-}
-
 #[tokio::test]
 async fn proxies_are_created_listed_updated_and_deleted_over_http() {
     let faults = FaultProxy::start().await.unwrap();
@@ -72,7 +55,7 @@ async fn proxies_are_created_listed_updated_and_deleted_over_http() {
         (StatusCode::OK, json!({"version": "2.12.0"}))
     );
 
-    let upstream = echo().await;
+    let upstream = upstream("").await.to_string();
     let body = json!({"name": "echo", "listen": "127.0.0.1:0", "upstream": upstream});
     let (status, created) = call(&faults, Method::POST, "/proxies", Some(body.clone())).await;
     assert_eq!(status, StatusCode::CREATED);
@@ -169,7 +152,7 @@ async fn proxies_are_created_listed_updated_and_deleted_over_http() {
 async fn toxics_are_created_shown_updated_and_deleted_over_http() {
     let faults = FaultProxy::start().await.unwrap();
     faults
-        .add("db", echo().await.parse().unwrap())
+        .add("db", upstream("").await.to_string().parse().unwrap())
         .await
         .unwrap();
     let latency = json!({"type": "latency", "attributes": {"latency": 300}});
@@ -287,57 +270,4 @@ async fn toxics_are_created_shown_updated_and_deleted_over_http() {
             .1,
         json!([stall])
     );
-}
-
-/// PostgreSQL through the `db` proxy: queries work, and a latency toxic added while the
-/// connection is open slows the very next query on it.
-#[tokio::test]
-async fn postgres_through_the_proxy_feels_the_latency() {
-    let stack = Stack::start().await.expect("boot the stack");
-    let url = url::Url::parse(stack.db_url()).unwrap();
-    let upstream = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap());
-    let faults = FaultProxy::start().await.unwrap();
-    let listen = faults.add("db", upstream.parse().unwrap()).await.unwrap();
-    let mut proxied = url.clone();
-    proxied.set_port(Some(listen.port())).unwrap();
-
-    let mut conn = PgConnection::connect(proxied.as_str())
-        .await
-        .expect("connect through the proxy");
-    let one: i32 = sqlx::query_scalar("select 1")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
-    assert_eq!(one, 1);
-
-    faults
-        .add_toxic(
-            "db",
-            ToxicSpec::new(ToxicKind::Latency, Stream::Downstream).with("latency", 500),
-        )
-        .await
-        .unwrap();
-    let started = Instant::now();
-    let two: i32 = sqlx::query_scalar("select 2")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
-    assert_eq!(two, 2);
-    assert!(
-        started.elapsed() >= Duration::from_millis(500),
-        "query took {:?} under 500 ms latency",
-        started.elapsed()
-    );
-
-    faults.set_enabled("db", false).await.unwrap();
-    let severed = sqlx::query_scalar::<_, i32>("select 3")
-        .fetch_one(&mut conn)
-        .await;
-    assert!(
-        severed.is_err(),
-        "a query went through a disabled proxy: {severed:?}"
-    );
-    drop(conn);
-    faults.shutdown().await;
-    stack.stop().await.unwrap();
 }
