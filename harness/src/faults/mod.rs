@@ -9,6 +9,8 @@
 //! - an HTTP fault of the auth upstream that a TCP proxy cannot make (a 500, a 429, a user who
 //!   is not the token's subject...), served by a wiremock server the `auth` proxy is pointed at.
 
+pub mod proxy;
+
 use std::fmt;
 
 /// A dependency of the service, as the fault proxy names it (`db`, `auth`).
