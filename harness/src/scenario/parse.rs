@@ -12,7 +12,12 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Body, Expect, Placeholder, Scenario, Step, Target, Template, User, UserCreation};
+use super::fault::{self, RawFault};
+use super::{
+    Body, Expect, Placeholder, Request, Requirement, Scenario, Step, Target, Template, User,
+    UserCreation,
+};
+use crate::faults::{Dependency, Fault};
 
 /// A 1-based line and column in a scenario file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +64,8 @@ struct RawScenario {
     admin_users: Vec<Spanned<String>>,
     #[serde(default, rename = "step")]
     steps: Vec<Spanned<RawStep>>,
+    ambiguous_writes: Option<String>,
+    requires: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -68,7 +75,7 @@ struct RawStep {
     stage: Option<Spanned<String>>,
     target: Option<Spanned<String>>,
     url: Option<Spanned<String>>,
-    method: Spanned<String>,
+    method: Option<Spanned<String>>,
     #[serde(default)]
     path: Option<Spanned<String>>,
     headers: Option<Spanned<RawHeaders>>,
@@ -78,6 +85,29 @@ struct RawStep {
     capture: IndexMap<String, String>,
     #[serde(default)]
     expect: Option<Spanned<RawExpect>>,
+    #[serde(default)]
+    faults: Vec<RawFault>,
+    #[serde(default)]
+    during: Vec<RawFault>,
+    #[serde(default)]
+    clear: Vec<Spanned<String>>,
+    recover: Option<Spanned<String>>,
+}
+
+impl RawStep {
+    /// Whether anything of a request is written: then the whole request must be.
+    fn has_request(&self) -> bool {
+        self.stage.is_some()
+            || self.target.is_some()
+            || self.url.is_some()
+            || self.method.is_some()
+            || self.path.is_some()
+            || self.headers.is_some()
+            || self.body.is_some()
+            || self.json.is_some()
+            || !self.capture.is_empty()
+            || self.expect.is_some()
+    }
 }
 
 /// A table for the common case, or `[name, value]` pairs when a header repeats.
@@ -132,7 +162,7 @@ struct RawExpect {
 }
 
 /// Turns byte offsets into positions and builds errors for one file.
-struct Source<'a> {
+pub(super) struct Source<'a> {
     path: &'a Path,
     text: &'a str,
 }
@@ -146,7 +176,7 @@ impl Source<'_> {
         Position { line, column }
     }
 
-    fn error(&self, span: Range<usize>, message: impl Into<String>) -> ParseError {
+    pub(super) fn error(&self, span: Range<usize>, message: impl Into<String>) -> ParseError {
         ParseError {
             path: self.path.to_owned(),
             position: Some(self.position(span.start)),
@@ -178,17 +208,32 @@ pub(super) fn parse(path: &Path, text: &str, stages: &[&str]) -> Result<Scenario
     })?;
 
     let users = users(&source, &raw)?;
+    let requires = match &raw.requires {
+        None => None,
+        Some(name) if name.get_ref() == "containers" => Some(Requirement::Containers),
+        Some(name) => {
+            return Err(source.error(
+                name.span(),
+                format!(
+                    "unknown requirement `{}`: expected containers",
+                    name.get_ref()
+                ),
+            ));
+        }
+    };
     let mut known = Known {
         users: users.iter().map(|user| user.name.clone()).collect(),
         captures: HashSet::new(),
     };
     let mut steps = Vec::with_capacity(raw.steps.len());
     for raw_step in &raw.steps {
-        let step = step(&source, raw_step, stages)?;
+        let step = step(&source, raw_step, stages, requires)?;
         known.check(&source, raw_step.span(), &step)?;
-        known
-            .captures
-            .extend(step.captures.iter().map(|(name, _)| name.clone()));
+        if let Some(request) = &step.request {
+            known
+                .captures
+                .extend(request.captures.iter().map(|(name, _)| name.clone()));
+        }
         steps.push(step);
     }
     if steps.is_empty() {
@@ -206,6 +251,8 @@ pub(super) fn parse(path: &Path, text: &str, stages: &[&str]) -> Result<Scenario
         story: raw.story.trim().to_owned(),
         users,
         steps,
+        ambiguous_writes: raw.ambiguous_writes.map(|why| why.trim().to_owned()),
+        requires,
     })
 }
 
@@ -245,7 +292,112 @@ fn users(source: &Source, raw: &RawScenario) -> Result<Vec<User>, ParseError> {
     Ok(users)
 }
 
-fn step(source: &Source, raw: &Spanned<RawStep>, stages: &[&str]) -> Result<Step, ParseError> {
+fn step(
+    source: &Source,
+    spanned: &Spanned<RawStep>,
+    stages: &[&str],
+    requires: Option<Requirement>,
+) -> Result<Step, ParseError> {
+    let span = spanned.span();
+    let raw = spanned.get_ref();
+    let faults = fault_list(source, &raw.faults, requires)?;
+    let during = fault_list(source, &raw.during, requires)?;
+    let clear = clear_list(source, &raw.clear)?;
+    let recover = match &raw.recover {
+        None => None,
+        Some(text) => Some(
+            service::parse_duration(text.get_ref())
+                .map_err(|message| source.error(text.span(), format!("recover: {message}")))?,
+        ),
+    };
+    if !raw.has_request() {
+        let name = &raw.name;
+        let (at, problem) = if let Some(first) = raw.during.first() {
+            let problem = format!(
+                "step `{name}` has no request, and `during` faults last for one: use `faults`"
+            );
+            (first.span(), problem)
+        } else if let Some(recover) = &raw.recover {
+            let problem =
+                format!("step `{name}` has no request, and `recover` re-sends the step's request");
+            (recover.span(), problem)
+        } else if faults.is_empty() && clear.is_empty() {
+            let problem = format!(
+                "step `{name}` needs a request (`stage`, `target` or `url`) or fault actions \
+                 (`faults`, `clear`)"
+            );
+            (span.clone(), problem)
+        } else {
+            return Ok(Step {
+                name: raw.name.clone(),
+                clear,
+                faults,
+                during,
+                recover,
+                request: None,
+            });
+        };
+        return Err(source.error(at, problem));
+    }
+    Ok(Step {
+        name: raw.name.clone(),
+        clear,
+        faults,
+        during,
+        recover,
+        request: Some(request(source, spanned, stages)?),
+    })
+}
+
+fn fault_list(
+    source: &Source,
+    raw: &[RawFault],
+    requires: Option<Requirement>,
+) -> Result<Vec<Fault>, ParseError> {
+    raw.iter()
+        .map(|table| {
+            let fault = fault::fault(source, table)?;
+            if matches!(fault, Fault::Network { .. }) && requires != Some(Requirement::Containers)
+            {
+                return Err(source.error(
+                    table.span(),
+                    "network faults need containers: add `requires = \"containers\"` to the scenario",
+                ));
+            }
+            Ok(fault)
+        })
+        .collect()
+}
+
+fn clear_list(source: &Source, raw: &[Spanned<String>]) -> Result<Vec<Dependency>, ParseError> {
+    let mut cleared = Vec::new();
+    for name in raw {
+        let named = match name.get_ref().as_str() {
+            "all" => Dependency::ALL.to_vec(),
+            other => match Dependency::from_name(other) {
+                Some(dependency) => vec![dependency],
+                None => {
+                    return Err(source.error(
+                        name.span(),
+                        format!("unknown dependency `{other}` to clear: expected db, auth or all"),
+                    ));
+                }
+            },
+        };
+        for dependency in named {
+            if !cleared.contains(&dependency) {
+                cleared.push(dependency);
+            }
+        }
+    }
+    Ok(cleared)
+}
+
+fn request(
+    source: &Source,
+    raw: &Spanned<RawStep>,
+    stages: &[&str],
+) -> Result<Request, ParseError> {
     let span = raw.span();
     let raw = raw.get_ref();
     let target = match (&raw.stage, &raw.target, &raw.url) {
@@ -284,10 +436,13 @@ fn step(source: &Source, raw: &Spanned<RawStep>, stages: &[&str]) -> Result<Step
         }
     };
 
-    let method = raw.method.get_ref();
+    let Some(raw_method) = &raw.method else {
+        return Err(source.error(span, format!("step `{}` needs a `method`", raw.name)));
+    };
+    let method = raw_method.get_ref();
     if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(source.error(
-            raw.method.span(),
+            raw_method.span(),
             format!("invalid method `{method}`: expected an uppercase HTTP method such as POST"),
         ));
     }
@@ -318,8 +473,7 @@ fn step(source: &Source, raw: &Spanned<RawStep>, stages: &[&str]) -> Result<Step
         None => Expect::default(),
         Some(expect) => self::expect(source, expect)?,
     };
-    Ok(Step {
-        name: raw.name.clone(),
+    Ok(Request {
         target,
         method: method.clone(),
         path,
