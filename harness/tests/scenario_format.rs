@@ -62,7 +62,7 @@ fn a_full_scenario_parses_into_the_model() {
     assert_eq!(scenario.users[1].created_by, UserCreation::Admin);
     assert_eq!(scenario.stages(), vec!["cookie-first", "reference"]);
 
-    let first = &scenario.steps[0];
+    let first = scenario.steps[0].request.as_ref().unwrap();
     assert_eq!(first.target, Target::Stage("cookie-first".into()));
     // Table headers keep the order they were written in.
     let names: Vec<_> = first
@@ -78,7 +78,7 @@ fn a_full_scenario_parses_into_the_model() {
     );
     assert_eq!(first.expect.status, Some(500));
 
-    let second = &scenario.steps[1];
+    let second = scenario.steps[1].request.as_ref().unwrap();
     // A repeated header survives as two entries.
     assert_eq!(second.headers.len(), 2);
     assert!(matches!(&second.body, Some(Body::Json(json)) if json["user_id"] == "{{bob.id}}"));
@@ -89,7 +89,11 @@ fn a_full_scenario_parses_into_the_model() {
     assert_eq!(second.expect.headers[0].0, "www-authenticate");
     assert_eq!(second.expect.sql[0].1, serde_json::json!(1));
 
-    assert_eq!(scenario.steps[2].target, Target::Auth);
+    assert_eq!(
+        scenario.steps[2].request.as_ref().unwrap().target,
+        Target::Auth
+    );
+    assert!(!scenario.injects_faults());
 }
 
 fn step_with(line: &str) -> String {

@@ -109,17 +109,10 @@ pub(crate) async fn show(args: ShowArgs) -> anyhow::Result<bool> {
         scenario.story,
         snapshot::render(&report)
     );
-    let failures: Vec<String> = report
-        .steps
-        .iter()
-        .enumerate()
-        .flat_map(|(index, step)| {
-            step.failures
-                .iter()
-                .map(move |failure| format!("step {}: {failure}", index + 1))
-        })
-        .chain(report.setup_error.clone())
-        .collect();
+    let failures = report.failures();
+    if let Some(summary) = report.invariants_summary() {
+        text.push_str(&format!("\n{summary}\n"));
+    }
     if failures.is_empty() {
         text.push_str("\nevery expectation held\n");
     } else {

@@ -9,6 +9,11 @@ pub fn render(outcomes: &[ScenarioOutcome]) -> String {
     let mut report = Report::new("harness");
     for outcome in outcomes {
         let mut suite = TestSuite::new(outcome.report.name.as_str());
+        if let Some(reason) = &outcome.report.skipped {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(reason.as_str());
+            suite.add_test_case(TestCase::new("skipped", status));
+        }
         if let Some(error) = &outcome.report.setup_error {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
             status.set_message(error.as_str());
@@ -25,6 +30,28 @@ pub fn render(outcomes: &[ScenarioOutcome]) -> String {
             let mut case = TestCase::new(format!("{}. {}", index + 1, step.name), status);
             case.set_classname(outcome.report.name.as_str());
             case.set_time(step.elapsed);
+            suite.add_test_case(case);
+        }
+        if let Some(summary) = outcome.report.invariants_summary() {
+            let mut problems: Vec<String> = outcome.report.cleanup_error.iter().cloned().collect();
+            problems.extend(
+                outcome
+                    .report
+                    .invariants
+                    .iter()
+                    .filter(|invariant| invariant.outcome == crate::run::Outcome::Violated)
+                    .flat_map(|invariant| invariant.findings.iter().cloned()),
+            );
+            let status = if problems.is_empty() {
+                TestCaseStatus::success()
+            } else {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                status.set_message(problems.join("; "));
+                status
+            };
+            let mut case = TestCase::new("invariants", status);
+            case.set_classname(outcome.report.name.as_str());
+            case.set_system_out(summary);
             suite.add_test_case(case);
         }
         let snapshot_problem = match &outcome.snapshot {
@@ -48,19 +75,22 @@ pub fn render(outcomes: &[ScenarioOutcome]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::{ScenarioReport, SentRequest, StepReport};
+    use crate::run::{Exchange, ScenarioReport, SentRequest, StepReport};
     use std::time::Duration;
 
     fn step(name: &str, failures: &[&str]) -> StepReport {
         StepReport {
             name: name.into(),
-            request: SentRequest {
-                method: "POST".into(),
-                url: "/".into(),
-                headers: vec![],
-                body: None,
-            },
-            response: Err("x".into()),
+            actions: vec![],
+            exchange: Some(Exchange {
+                request: SentRequest {
+                    method: "POST".into(),
+                    url: "/".into(),
+                    headers: vec![],
+                    body: None,
+                },
+                response: Err("x".into()),
+            }),
             logs: vec![],
             failures: failures.iter().map(|f| f.to_string()).collect(),
             elapsed: Duration::from_millis(5),
@@ -77,6 +107,10 @@ mod tests {
                     step("bad step", &["status: expected 401, got 500"]),
                 ],
                 setup_error: None,
+                skipped: None,
+                invariants: vec![],
+                recovery: None,
+                cleanup_error: None,
                 elapsed: Duration::from_millis(10),
             },
             snapshot: Comparison::Matches,

@@ -11,6 +11,9 @@ use crate::run::{ScenarioReport, StepReport};
 /// The snapshot text of one replay.
 pub fn render(report: &ScenarioReport) -> String {
     let mut text = String::new();
+    if let Some(reason) = &report.skipped {
+        writeln!(text, "skipped: {reason}").unwrap();
+    }
     if let Some(error) = &report.setup_error {
         writeln!(text, "setup failed: {error}").unwrap();
     }
@@ -20,12 +23,32 @@ pub fn render(report: &ScenarioReport) -> String {
         }
         render_step(&mut text, index + 1, step);
     }
+    if !report.invariants.is_empty() {
+        // Counts and causes only: timings vary from run to run.
+        text.push_str("\n## invariants\n");
+        for invariant in &report.invariants {
+            writeln!(
+                text,
+                "{}: {} ({})",
+                invariant.name,
+                invariant.outcome.word(),
+                invariant.detail
+            )
+            .unwrap();
+        }
+    }
     text
 }
 
 fn render_step(text: &mut String, number: usize, step: &StepReport) {
     writeln!(text, "## {number}. {}", step.name).unwrap();
-    let request = &step.request;
+    for action in &step.actions {
+        writeln!(text, "~ {action}").unwrap();
+    }
+    let Some(exchange) = &step.exchange else {
+        return;
+    };
+    let request = &exchange.request;
     writeln!(text, "{} {}", request.method, request.url).unwrap();
     for (name, value) in &request.headers {
         writeln!(text, "{name}: {value}").unwrap();
@@ -33,7 +56,7 @@ fn render_step(text: &mut String, number: usize, step: &StepReport) {
     if let Some(body) = &request.body {
         writeln!(text, "\n{body}").unwrap();
     }
-    match &step.response {
+    match &exchange.response {
         Ok(response) => {
             writeln!(text, "\n→ {}", response.status).unwrap();
             for (name, value) in &response.headers {

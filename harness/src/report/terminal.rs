@@ -8,6 +8,7 @@ use super::ScenarioOutcome;
 use super::snapshot::Comparison;
 
 const OK: Style = AnsiColor::Green.on_default().bold();
+const SKIPPED: Style = AnsiColor::Yellow.on_default().bold();
 const FAILED: Style = AnsiColor::Red.on_default().bold();
 const REMOVED: Style = AnsiColor::Red.on_default();
 const ADDED: Style = AnsiColor::Green.on_default();
@@ -29,7 +30,9 @@ pub fn summary(outcomes: &[ScenarioOutcome]) -> String {
     )
     .unwrap();
     for outcome in outcomes {
-        let (style, word) = if outcome.passed() {
+        let (style, word) = if outcome.report.skipped.is_some() {
+            (SKIPPED, "SKIPPED")
+        } else if outcome.passed() {
             (OK, "ok")
         } else {
             (FAILED, "FAILED")
@@ -42,31 +45,47 @@ pub fn summary(outcomes: &[ScenarioOutcome]) -> String {
             outcome.report.elapsed.as_secs_f64()
         )
         .unwrap();
+        if let Some(reason) = &outcome.report.skipped {
+            writeln!(text, "  {reason}").unwrap();
+        }
+        if let Some(summary) = outcome.report.invariants_summary() {
+            writeln!(text, "  {summary}").unwrap();
+        }
+        for invariant in &outcome.report.invariants {
+            if invariant.outcome == crate::run::Outcome::Ambiguous {
+                for finding in &invariant.findings {
+                    writeln!(text, "  {finding}").unwrap();
+                }
+            }
+        }
     }
     for outcome in outcomes.iter().filter(|outcome| !outcome.passed()) {
         text.push('\n');
         failure(&mut text, outcome);
     }
     let failed = outcomes.iter().filter(|outcome| !outcome.passed()).count();
-    writeln!(
+    let skipped = outcomes
+        .iter()
+        .filter(|outcome| outcome.report.skipped.is_some())
+        .count();
+    write!(
         text,
         "\n{} passed, {failed} failed",
-        outcomes.len() - failed
+        outcomes.len() - failed - skipped
     )
     .unwrap();
+    if skipped > 0 {
+        write!(text, ", {skipped} skipped").unwrap();
+    }
+    text.push('\n');
     text
 }
 
 fn failure(text: &mut String, outcome: &ScenarioOutcome) {
     let report = &outcome.report;
     writeln!(text, "{FAILED}FAILED{FAILED:#} {}", report.name).unwrap();
-    if let Some(error) = &report.setup_error {
-        writeln!(text, "  {error}").unwrap();
-    }
-    for (index, step) in report.steps.iter().enumerate() {
-        for failure in &step.failures {
-            writeln!(text, "  step {} \"{}\": {failure}", index + 1, step.name).unwrap();
-        }
+    for failure in report.failures() {
+        writeln!(text, "  {failure}").unwrap();
     }
     match &outcome.snapshot {
         Comparison::Matches => {}

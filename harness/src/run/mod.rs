@@ -7,6 +7,8 @@
 
 mod exchange;
 mod expect;
+mod injection;
+pub mod invariants;
 mod replay;
 pub mod tokens;
 mod users;
@@ -15,8 +17,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use exchange::{Received, SentRequest};
+pub use invariants::{InvariantResult, Outcome};
 pub use users::Account;
 
+use crate::faults::{Dependency, FaultInjector};
 use crate::scenario::Scenario;
 use replay::Replay;
 
@@ -32,8 +36,8 @@ pub const SNAPSHOT_HEADERS: &[&str] = &[
     "x-request-id",
 ];
 
-/// Where a replay sends its requests, and the project's keys.
-#[derive(Debug, Clone)]
+/// Where a replay sends its requests, the project's keys, and how faults are injected.
+#[derive(Clone)]
 pub struct Targets {
     pub auth_url: String,
     /// Superuser URL for `sql` expectations.
@@ -43,6 +47,41 @@ pub struct Targets {
     pub service_role_key: String,
     /// Stage name → base URL.
     pub stages: Vec<(String, String)>,
+    /// How to break the service's dependencies; `None`: scenarios with faults cannot run.
+    pub faults: Option<Arc<dyn FaultInjector>>,
+    /// The service's own timeouts, which bound how long a faulted request may take.
+    pub service_timeouts: Option<ServiceTimeouts>,
+    /// The stack's provider (`native`, `containers`, ...), for scenarios' `requires`.
+    pub provider: String,
+}
+
+impl std::fmt::Debug for Targets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Targets")
+            .field("auth_url", &self.auth_url)
+            .field("db_url", &self.db_url)
+            .field("stages", &self.stages)
+            .field("faults", &self.faults.as_ref().map(|_| "FaultInjector"))
+            .field("service_timeouts", &self.service_timeouts)
+            .field("provider", &self.provider)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How long the service waits for each dependency before answering 503/504.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceTimeouts {
+    pub auth: Duration,
+    pub db: Duration,
+}
+
+impl ServiceTimeouts {
+    pub fn of(self, dependency: Dependency) -> Duration {
+        match dependency {
+            Dependency::Auth => self.auth,
+            Dependency::Db => self.db,
+        }
+    }
 }
 
 /// Where the server's log lines for a request id come from (an in-process service's tracing).
@@ -69,6 +108,14 @@ pub struct ScenarioReport {
     pub steps: Vec<StepReport>,
     /// Set when the scenario could not run at all (users could not be created, ...).
     pub setup_error: Option<String>,
+    /// Set when the scenario was not run on purpose (it needs another provider): not a failure.
+    pub skipped: Option<String>,
+    /// Checked after every scenario that injected a fault; empty otherwise.
+    pub invariants: Vec<InvariantResult>,
+    /// From the last clear of the faults to the first reference 200 after it.
+    pub recovery: Option<Duration>,
+    /// Set when the faults could not all be cleared at the end: the stack may still be broken.
+    pub cleanup_error: Option<String>,
     pub elapsed: Duration,
 }
 
@@ -76,12 +123,22 @@ pub struct ScenarioReport {
 #[derive(Debug, Clone)]
 pub struct StepReport {
     pub name: String,
-    pub request: SentRequest,
-    /// Status, the headers of [`SNAPSHOT_HEADERS`] and the body; or why no answer came.
-    pub response: Result<RedactedResponse, String>,
+    /// What was done to the dependencies first: `clear: db`, `fault: db latency 3000 ms
+    /// (downstream)`, `during: auth down`.
+    pub actions: Vec<String>,
+    /// `None` for a step that only applies or clears faults.
+    pub exchange: Option<Exchange>,
     pub logs: Vec<String>,
     pub failures: Vec<String>,
     pub elapsed: Duration,
+}
+
+/// A request and its answer, redacted.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub request: SentRequest,
+    /// Status, the headers of [`SNAPSHOT_HEADERS`] and the body; or why no answer came.
+    pub response: Result<RedactedResponse, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -93,7 +150,64 @@ pub struct RedactedResponse {
 
 impl ScenarioReport {
     pub fn passed(&self) -> bool {
-        self.setup_error.is_none() && self.steps.iter().all(|step| step.failures.is_empty())
+        self.setup_error.is_none()
+            && self.cleanup_error.is_none()
+            && self.steps.iter().all(|step| step.failures.is_empty())
+            && self.invariants_held()
+    }
+
+    /// Everything that failed, worded for a person: setup, each step's expectations (`step 3
+    /// "name": ...`), the final clear of the faults and every violated invariant.
+    pub fn failures(&self) -> Vec<String> {
+        let steps = self.steps.iter().enumerate().flat_map(|(index, step)| {
+            step.failures
+                .iter()
+                .map(move |failure| format!("step {} \"{}\": {failure}", index + 1, step.name))
+        });
+        let invariants = self
+            .invariants
+            .iter()
+            .filter(|invariant| invariant.outcome == Outcome::Violated)
+            .flat_map(|invariant| invariant.findings.iter().cloned());
+        self.setup_error
+            .iter()
+            .cloned()
+            .chain(steps)
+            .chain(self.cleanup_error.iter().cloned())
+            .chain(invariants)
+            .collect()
+    }
+
+    /// No invariant violated (an ambiguous write is reported, not failed).
+    pub fn invariants_held(&self) -> bool {
+        self.invariants
+            .iter()
+            .all(|invariant| invariant.outcome != Outcome::Violated)
+    }
+
+    /// `invariants: 4/4 held (recovered in 1.2 s)`, or `None` when none were checked.
+    pub fn invariants_summary(&self) -> Option<String> {
+        if self.invariants.is_empty() {
+            return None;
+        }
+        let held = self
+            .invariants
+            .iter()
+            .filter(|invariant| invariant.outcome == Outcome::Held)
+            .count();
+        let mut text = format!("invariants: {held}/{} held", self.invariants.len());
+        let ambiguous = self
+            .invariants
+            .iter()
+            .filter(|invariant| invariant.outcome == Outcome::Ambiguous)
+            .count();
+        if ambiguous > 0 {
+            text.push_str(&format!(", {ambiguous} ambiguous"));
+        }
+        if let Some(recovery) = self.recovery {
+            text.push_str(&format!(" (recovered in {:.1} s)", recovery.as_secs_f64()));
+        }
+        Some(text)
     }
 }
 
@@ -134,6 +248,11 @@ impl Runner {
                 .urls()
                 .map(|(stage, url)| (stage.name().to_owned(), url.to_owned()))
                 .collect(),
+            // TODO(lead): fill from the Stack once its fault proxy is wired in: the injector,
+            // the served stages' timeouts and the provider's name.
+            faults: None,
+            service_timeouts: None,
+            provider: "native".to_owned(),
         };
         Runner::new(targets).with_logs(Arc::new(crate::logs::LogBook::global()))
     }
@@ -149,19 +268,41 @@ impl Runner {
     }
 
     /// Replays every step of `scenario` in order; a failed expectation does not stop the rest.
+    /// A scenario that injected faults ends with every touched dependency cleared and its
+    /// invariants checked.
     pub async fn replay(&self, scenario: &Scenario) -> ScenarioReport {
         let started = Instant::now();
         let mut report = ScenarioReport {
             name: scenario.name.clone(),
             steps: Vec::new(),
             setup_error: None,
+            skipped: None,
+            invariants: Vec::new(),
+            recovery: None,
+            cleanup_error: None,
             elapsed: Duration::ZERO,
         };
-        match Replay::prepare(self, scenario).await {
+        if let Some(requirement) = scenario.requires
+            && requirement.provider() != self.targets.provider
+        {
+            report.skipped = Some(format!(
+                "needs the {} provider; this run uses {}",
+                requirement.provider(),
+                self.targets.provider
+            ));
+            return report;
+        }
+        match Replay::prepare(self, scenario, started).await {
             Ok(mut replay) => {
-                for step in &scenario.steps {
-                    let step_report = replay.step(step).await;
+                for (index, step) in scenario.steps.iter().enumerate() {
+                    let step_report = replay.step(index + 1, step).await;
                     report.steps.push(step_report);
+                }
+                if scenario.injects_faults() {
+                    let checked = replay.finish(scenario).await;
+                    report.invariants = checked.invariants;
+                    report.recovery = checked.recovery;
+                    report.cleanup_error = checked.cleanup_error;
                 }
             }
             Err(error) => report.setup_error = Some(error.to_string()),

@@ -1,32 +1,74 @@
-//! One scenario's replay in progress: its users, captures and redactions, step by step.
+//! One scenario's replay in progress: its users, captures, redactions and faults, step by
+//! step, and the invariants checked at the end of a fault scenario.
+
+mod request;
 
 use std::collections::HashMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use serde_json::Value;
 use sqlx::Connection;
 
 use super::exchange::{self, Received, SentRequest};
+use super::injection::Injection;
+use super::invariants::{self, InvariantResult, Outcome, RequestRecord};
 use super::users::Account;
-use super::{RedactedResponse, RunError, Runner, SNAPSHOT_HEADERS, StepReport, expect, tokens};
+use super::{Exchange, RunError, Runner, StepReport};
 use crate::report::redact::Redactor;
-use crate::scenario::{Body, Placeholder, Scenario, Step, Target, Template, TokenKind};
+use crate::scenario::{Placeholder, Request, Scenario, Step, Target, TokenKind, describe_fault};
 
-/// One scenario's replay in progress: its users, captures and redactions.
+/// Between two attempts of a `recover` step.
+const RETRY_PAUSE: Duration = Duration::from_millis(200);
+
+/// How long the invariants wait for the database to answer once the faults are cleared.
+const DB_SETTLE: Duration = Duration::from_secs(5);
+
+/// One scenario's replay in progress: its users, captures, redactions and faults.
 pub(super) struct Replay<'r> {
     runner: &'r Runner,
     accounts: HashMap<String, Account>,
     captures: HashMap<String, String>,
     redactor: Redactor,
     db: Option<sqlx::PgConnection>,
+    faults: Injection,
+}
+
+/// One sending of a step's request, unredacted.
+struct Attempt {
+    request: SentRequest,
+    response: Result<Received, String>,
+    logs: Vec<String>,
+    failures: Vec<String>,
+}
+
+/// What the end of a fault scenario found.
+pub(super) struct Checked {
+    pub(super) invariants: Vec<InvariantResult>,
+    pub(super) recovery: Option<Duration>,
+    pub(super) cleanup_error: Option<String>,
 }
 
 impl<'r> Replay<'r> {
     pub(super) async fn prepare(
         runner: &'r Runner,
         scenario: &Scenario,
+        started: Instant,
     ) -> Result<Replay<'r>, RunError> {
         let targets = &runner.targets;
+        if targets.faults.is_none()
+            && let Some((index, step)) = scenario
+                .steps
+                .iter()
+                .enumerate()
+                .find(|(_, step)| step.touches_faults())
+        {
+            return Err(RunError::setup(format!(
+                "this target cannot inject faults: step {} (`{}`) applies or clears faults, and \
+                 this run has no fault injector (no fault proxy in front of the service's \
+                 dependencies)",
+                index + 1,
+                step.name
+            )));
+        }
         let mut redactor = Redactor::default();
         redactor.know(&targets.anon_key, "keys.anon");
         redactor.know(&targets.service_role_key, "keys.service_role");
@@ -65,18 +107,101 @@ impl<'r> Replay<'r> {
             captures: HashMap::new(),
             redactor,
             db: None,
+            faults: Injection::new(targets.faults.clone(), started),
         })
     }
 
-    pub(super) async fn step(&mut self, step: &Step) -> StepReport {
+    /// Clears and applies the step's faults, sends its request (again and again with
+    /// `recover`), then removes its `during` faults whatever the outcome.
+    pub(super) async fn step(&mut self, number: usize, step: &Step) -> StepReport {
         let started = Instant::now();
-        let (outgoing, request) = match self.outgoing(step) {
+        let mut actions = Vec::new();
+        let mut failures = Vec::new();
+        if !step.clear.is_empty() {
+            let names: Vec<&str> = step
+                .clear
+                .iter()
+                .map(|dependency| dependency.name())
+                .collect();
+            actions.push(format!("clear: {}", names.join(", ")));
+            failures.extend(self.faults.clear(number, &step.clear).await);
+        }
+        let mut applied = true;
+        let kept = step.faults.iter().map(|fault| (fault, false));
+        for (fault, during) in kept.chain(step.during.iter().map(|fault| (fault, true))) {
+            let word = if during { "during" } else { "fault" };
+            actions.push(format!("{word}: {}", describe_fault(fault)));
+            if let Err(error) = self.faults.apply(number, fault, during).await {
+                failures.push(error);
+                applied = false;
+            }
+        }
+        let mut exchange = None;
+        let mut logs = Vec::new();
+        match &step.request {
+            None => {}
+            Some(_) if !applied => {
+                failures.push("the request was not sent: a fault could not be applied".into())
+            }
+            Some(request) => {
+                let attempt = self.send_until(number, step, request).await;
+                failures.extend(attempt.failures);
+                let response = attempt.response.map(|received| self.redact(&received));
+                logs = attempt
+                    .logs
+                    .iter()
+                    .map(|line| self.redactor.text(line))
+                    .collect();
+                exchange = Some(Exchange {
+                    request: attempt.request,
+                    response,
+                });
+            }
+        }
+        failures.extend(self.faults.end_during(number).await);
+        let failures = failures
+            .iter()
+            .map(|failure| self.redactor.text(failure))
+            .collect();
+        StepReport {
+            name: step.name.clone(),
+            actions,
+            exchange,
+            logs,
+            failures,
+            elapsed: started.elapsed(),
+        }
+    }
+
+    /// Sends the request once, or with `recover` until its expectations hold or time is up.
+    async fn send_until(&mut self, number: usize, step: &Step, request: &Request) -> Attempt {
+        let started = Instant::now();
+        loop {
+            let mut attempt = self.attempt(number, step, request).await;
+            let Some(limit) = step.recover else {
+                return attempt;
+            };
+            if attempt.failures.is_empty() {
+                return attempt;
+            }
+            if started.elapsed() >= limit {
+                attempt.failures.push(format!(
+                    "recover: the expectations still did not hold after {:.1} s of retries",
+                    limit.as_secs_f64()
+                ));
+                return attempt;
+            }
+            tokio::time::sleep(RETRY_PAUSE).await;
+        }
+    }
+
+    async fn attempt(&mut self, number: usize, step: &Step, request: &Request) -> Attempt {
+        let (outgoing, shown) = match self.outgoing(request) {
             Ok(built) => built,
             Err(error) => {
-                return StepReport {
-                    name: step.name.clone(),
+                return Attempt {
                     request: SentRequest {
-                        method: step.method.clone(),
+                        method: request.method.clone(),
                         url: String::new(),
                         headers: vec![],
                         body: None,
@@ -84,11 +209,30 @@ impl<'r> Replay<'r> {
                     response: Err(error.clone()),
                     logs: vec![],
                     failures: vec![error],
-                    elapsed: started.elapsed(),
                 };
             }
         };
+        let active = self.faults.active();
+        let at = self.faults.started().elapsed();
+        let sent = Instant::now();
         let response = exchange::send(&self.runner.http, outgoing).await;
+        let elapsed = sent.elapsed();
+        self.faults.record(RequestRecord {
+            step: number,
+            step_name: step.name.clone(),
+            stage: match &request.target {
+                Target::Stage(stage) => Some(stage.clone()),
+                Target::Auth | Target::Url(_) => None,
+            },
+            at,
+            elapsed,
+            status: response.as_ref().ok().map(|received| received.status),
+            body: response
+                .as_ref()
+                .map_or_else(|_| String::new(), |received| received.body.clone()),
+            error: response.as_ref().err().cloned(),
+            active,
+        });
         let logs = match (
             &self.runner.logs,
             response.as_ref().ok().and_then(Received::request_id),
@@ -99,275 +243,87 @@ impl<'r> Replay<'r> {
         let mut failures = Vec::new();
         match &response {
             Ok(received) => {
-                self.capture(step, received, &mut failures);
-                self.check(step, received, &mut failures).await;
+                self.capture(request, received, &mut failures);
+                self.check(request, received, &mut failures).await;
             }
             Err(error) => failures.push(format!("no response: {error}")),
         }
-        let response = response.map(|received| self.redact(&received));
-        let logs = logs.iter().map(|line| self.redactor.text(line)).collect();
-        let failures = failures
-            .iter()
-            .map(|failure| self.redactor.text(failure))
-            .collect();
-        StepReport {
-            name: step.name.clone(),
-            request,
+        Attempt {
+            request: shown,
             response,
             logs,
             failures,
-            elapsed: started.elapsed(),
         }
     }
 
-    /// Renders the step's request: the real one to send and its redacted twin.
-    fn outgoing(&self, step: &Step) -> Result<(exchange::Outgoing, SentRequest), String> {
-        let targets = &self.runner.targets;
-        let path = self.render(&step.path)?;
-        let (base, base_label) = match &step.target {
-            Target::Stage(stage) => {
-                let url = targets
-                    .stages
-                    .iter()
-                    .find(|(name, _)| name == stage)
-                    .map(|(_, url)| url.clone())
-                    .ok_or_else(|| format!("stage `{stage}` is not served by this run"))?;
-                (url, format!("[stage:{stage}]"))
-            }
-            Target::Auth => (targets.auth_url.clone(), "[auth]".to_owned()),
-            Target::Url(url) => {
-                let url = self.render(url)?;
-                (url.actual, url.redacted)
-            }
-        };
-        let method = reqwest::Method::from_bytes(step.method.as_bytes())
-            .map_err(|error| error.to_string())?;
-        let mut headers = Vec::new();
-        let mut shown_headers = Vec::new();
-        for (name, value) in &step.headers {
-            let value = self.render(value)?;
-            headers.push((name.clone(), value.actual));
-            shown_headers.push((name.clone(), value.redacted));
-        }
-        let (body, shown_body) = match &step.body {
-            None => (None, None),
-            Some(Body::Raw(raw)) => {
-                let raw = self.render(raw)?;
-                (Some((raw.actual.into_bytes(), None)), Some(raw.redacted))
-            }
-            Some(Body::Json(json)) => {
-                let (actual, redacted) = self.render_json(json)?;
-                let shown = serde_json::to_string_pretty(&redacted).expect("JSON serialises");
-                (
-                    Some((
-                        serde_json::to_vec(&actual).expect("JSON serialises"),
-                        Some("application/json"),
-                    )),
-                    Some(shown),
-                )
-            }
-        };
-        let outgoing = exchange::Outgoing {
-            method,
-            url: format!("{base}{}", path.actual),
-            headers,
-            body,
-        };
-        let shown = SentRequest {
-            method: step.method.clone(),
-            url: format!("{base_label}{}", path.redacted),
-            headers: shown_headers,
-            body: shown_body,
-        };
-        Ok((outgoing, shown))
-    }
-
-    fn render(&self, template: &Template) -> Result<crate::scenario::Rendered, String> {
-        template.render(|placeholder| self.value_of(placeholder))
-    }
-
-    fn render_json(&self, json: &Value) -> Result<(Value, Value), String> {
-        Ok(match json {
-            Value::String(text) => {
-                let template = Template::parse(text).map_err(|error| error.to_string())?;
-                let rendered = self.render(&template)?;
-                (
-                    Value::String(rendered.actual),
-                    Value::String(rendered.redacted),
-                )
-            }
-            Value::Array(items) => {
-                let pairs = items
-                    .iter()
-                    .map(|item| self.render_json(item))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let (actual, redacted) = pairs.into_iter().unzip();
-                (Value::Array(actual), Value::Array(redacted))
-            }
-            Value::Object(map) => {
-                let mut actual = serde_json::Map::new();
-                let mut redacted = serde_json::Map::new();
-                for (key, item) in map {
-                    let (a, r) = self.render_json(item)?;
-                    actual.insert(key.clone(), a);
-                    redacted.insert(key.clone(), r);
-                }
-                (Value::Object(actual), Value::Object(redacted))
-            }
-            other => (other.clone(), other.clone()),
-        })
-    }
-
-    fn value_of(&self, placeholder: &Placeholder) -> Result<String, String> {
-        let account = |user: &str| {
-            self.accounts
-                .get(user)
-                .ok_or_else(|| format!("user `{user}` was not created"))
-        };
-        Ok(match placeholder {
-            Placeholder::UserId(user) => account(user)?.id.clone(),
-            Placeholder::UserEmail(user) => account(user)?.email.clone(),
-            Placeholder::UserPassword(user) => account(user)?.password.clone(),
-            Placeholder::Token(user, kind) => {
-                let account = account(user)?;
-                match kind {
-                    TokenKind::Valid => account.access_token.clone(),
-                    TokenKind::Refresh => account.refresh_token.clone(),
-                    TokenKind::LoggedOut => account.logged_out_token.clone().ok_or_else(|| {
-                        format!("no logged-out session was prepared for `{user}`")
-                    })?,
-                    minted => tokens::mint(
-                        *minted,
-                        &account.access_token,
-                        &self.runner.targets.jwt_secret,
-                        unix_now(),
-                    )
-                    .map_err(|error| error.to_string())?,
-                }
-            }
-            Placeholder::Repeat { times, text } => text.repeat(*times),
-            Placeholder::AnonKey => self.runner.targets.anon_key.clone(),
-            Placeholder::ServiceRoleKey => self.runner.targets.service_role_key.clone(),
-            Placeholder::Capture(name) => self.captures.get(name).cloned().ok_or_else(|| {
-                format!(
-                    "`capture.{name}` was not captured: the step that should have did not find it"
-                )
-            })?,
-        })
-    }
-
-    fn capture(&mut self, step: &Step, received: &Received, failures: &mut Vec<String>) {
-        if step.captures.is_empty() {
-            return;
-        }
-        let body: Option<Value> = serde_json::from_str(&received.body).ok();
-        for (name, field) in &step.captures {
-            match body
-                .as_ref()
-                .and_then(|body| expect::json_path(body, field))
-            {
-                Some(value) => {
-                    let text = value
-                        .as_str()
-                        .map_or_else(|| value.to_string(), str::to_owned);
-                    self.redactor.know(&text, format!("capture.{name}"));
-                    self.captures.insert(name.clone(), text);
-                }
-                None => failures.push(format!(
-                    "capture {name}: the response has no JSON field `{field}`"
-                )),
-            }
-        }
-    }
-
-    async fn check(&mut self, step: &Step, received: &Received, failures: &mut Vec<String>) {
-        let expect = &step.expect;
-        failures.extend(expect::status(expect.status, received));
-        for (name, value) in &expect.headers {
-            match self.render(value) {
-                Ok(value) => failures.extend(expect::header(name, &value.actual, received)),
-                Err(error) => failures.push(error),
-            }
-        }
-        let body: Option<Value> = serde_json::from_str(&received.body).ok();
-        for (path, expected) in &expect.json {
-            match self.render_json(expected) {
-                Ok((expected, _)) => {
-                    failures.extend(expect::json_field(path, &expected, body.as_ref()))
-                }
-                Err(error) => failures.push(error),
-            }
-        }
-        for text in &expect.body_contains {
-            match self.render(text) {
-                Ok(text) => failures.extend(expect::body_contains(&text.actual, received)),
-                Err(error) => failures.push(error),
-            }
-        }
-        for (query, expected) in &expect.sql {
-            if let Err(failure) = self.check_sql(query, expected).await {
-                failures.push(failure);
-            }
-        }
-    }
-
-    /// Runs `query` as superuser; its single value must equal `expected`.
-    async fn check_sql(&mut self, query: &Template, expected: &Value) -> Result<(), String> {
-        let query = self.render(query)?;
-        let (expected, _) = self.render_json(expected)?;
-        if self.db.is_none() {
-            let connection = sqlx::PgConnection::connect(&self.runner.targets.db_url)
-                .await
-                .map_err(|error| format!("sql: cannot connect to the database: {error}"))?;
-            self.db = Some(connection);
-        }
-        let db = self.db.as_mut().expect("connected above");
-        // to_jsonb keeps every column type comparable with the TOML value.
-        let wrapped = format!("select to_jsonb(result) from ({}) as result", query.actual);
-        let row: Value = sqlx::query_scalar(&wrapped)
-            .fetch_one(&mut *db)
-            .await
-            .map_err(|error| format!("sql `{}`: {error}", query.redacted))?;
-        let actual = match &row {
-            Value::Object(columns) if columns.len() == 1 => {
-                columns.values().next().cloned().unwrap_or(Value::Null)
-            }
-            other => other.clone(),
-        };
-        if actual == expected {
-            Ok(())
+    /// Clears every dependency the scenario touched, then checks the invariants over what was
+    /// observed before that final clear.
+    pub(super) async fn finish(mut self, scenario: &Scenario) -> Checked {
+        let events = self.faults.events().to_vec();
+        let cleanup = if self.faults.touched_any() {
+            self.faults.clear_all(scenario.steps.len()).await
         } else {
-            Err(format!(
-                "sql `{}`: expected {expected}, got {actual}",
-                query.redacted
-            ))
+            Vec::new()
+        };
+        let writes = match self.session_rows().await {
+            Ok(rows) => invariants::acknowledged_writes(
+                &events,
+                &rows,
+                scenario.ambiguous_writes.as_deref(),
+            ),
+            Err(error) => InvariantResult {
+                name: "acknowledged writes",
+                outcome: Outcome::Violated,
+                detail: "not checked: the sessions could not be read".to_owned(),
+                findings: vec![format!(
+                    "invariant: cannot read public.sessions to check the acknowledged writes: {error}"
+                )],
+            },
+        };
+        let timeouts = self.runner.targets.service_timeouts;
+        let (recovery, recovered_in) = invariants::recovery(&events);
+        Checked {
+            invariants: vec![
+                writes,
+                invariants::misleading_errors(&events, timeouts),
+                invariants::internals(&events),
+                recovery,
+            ],
+            recovery: recovered_in,
+            cleanup_error: (!cleanup.is_empty()).then(|| {
+                format!(
+                    "the faults could not all be cleared at the end: {}",
+                    cleanup.join("; ")
+                )
+            }),
         }
     }
 
-    fn redact(&mut self, received: &Received) -> RedactedResponse {
-        if let Some(request_id) = received.request_id() {
-            self.redactor.know(request_id, "request-id");
-        }
-        let headers = SNAPSHOT_HEADERS
-            .iter()
-            .flat_map(|name| {
-                let values: Vec<String> = received.header_values(name).map(str::to_owned).collect();
-                values
-                    .into_iter()
-                    .map(move |value| (name.to_string(), value))
-            })
-            .map(|(name, value)| (name, self.redactor.text(&value)))
+    /// The ids of every session row of the scenario's users, waiting for the database to answer
+    /// (a cleared fault may still be settling).
+    async fn session_rows(&self) -> Result<Vec<String>, String> {
+        let users: Vec<uuid::Uuid> = self
+            .accounts
+            .values()
+            .filter_map(|account| account.id.parse().ok())
             .collect();
-        RedactedResponse {
-            status: received.status,
-            headers,
-            body: self.redactor.body(&received.body),
+        let deadline = Instant::now() + DB_SETTLE;
+        loop {
+            let result = async {
+                let mut db = sqlx::PgConnection::connect(&self.runner.targets.db_url).await?;
+                sqlx::query_scalar::<_, String>(
+                    "select id::text from public.sessions where user_id = any($1)",
+                )
+                .bind(&users)
+                .fetch_all(&mut db)
+                .await
+            }
+            .await;
+            match result {
+                Ok(rows) => return Ok(rows),
+                Err(_) if Instant::now() < deadline => tokio::time::sleep(RETRY_PAUSE).await,
+                Err(error) => return Err(error.to_string()),
+            }
         }
     }
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs() as i64)
 }

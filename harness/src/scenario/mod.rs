@@ -4,11 +4,15 @@
 //! never sees TOML. The format is documented, with an example of every field, in
 //! `scenarios/README.md`.
 
+mod fault;
 mod parse;
 mod template;
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
+use crate::faults::{Dependency, Fault};
+pub use fault::describe as describe_fault;
 pub use parse::{ParseError, Position};
 pub use template::{Placeholder, Rendered, Template, TemplateError, TokenKind};
 
@@ -22,6 +26,27 @@ pub struct Scenario {
     pub story: String,
     pub users: Vec<User>,
     pub steps: Vec<Step>,
+    /// Why this scenario may commit a write it could not acknowledge (the connection lost after
+    /// the commit): such a write is then reported as ambiguous, not as a failure.
+    pub ambiguous_writes: Option<String>,
+    /// The stack provider this scenario needs; with another it is skipped, with the reason.
+    pub requires: Option<Requirement>,
+}
+
+/// A provider a scenario cannot run without.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requirement {
+    /// Network faults exist only between containers.
+    Containers,
+}
+
+impl Requirement {
+    /// The provider's name, as [`crate::run::Targets::provider`] gives it.
+    pub fn provider(self) -> &'static str {
+        match self {
+            Requirement::Containers => "containers",
+        }
+    }
 }
 
 /// A user the scenario needs, created fresh through the auth server for every run.
@@ -38,10 +63,25 @@ pub enum UserCreation {
     Admin,
 }
 
-/// One request and what must hold afterwards.
+/// One step: faults cleared and applied, then (usually) a request and what must hold afterwards.
 #[derive(Debug, Clone)]
 pub struct Step {
     pub name: String,
+    /// Dependencies returned to health first (`clear = ["db"]`; `["all"]` names both).
+    pub clear: Vec<Dependency>,
+    /// Faults applied before the request, kept until a later `clear`.
+    pub faults: Vec<Fault>,
+    /// Faults applied before the request and removed after it, whatever its outcome.
+    pub during: Vec<Fault>,
+    /// Re-send the request until its expectations hold, for up to this long.
+    pub recover: Option<Duration>,
+    /// `None` for a step that only applies or clears faults.
+    pub request: Option<Request>,
+}
+
+/// A step's request and what must hold afterwards.
+#[derive(Debug, Clone)]
+pub struct Request {
     pub target: Target,
     pub method: String,
     pub path: Template,
@@ -101,8 +141,8 @@ impl Scenario {
     /// Every stage this scenario sends a request to, in order of first use.
     pub fn stages(&self) -> Vec<&str> {
         let mut stages = Vec::new();
-        for step in &self.steps {
-            if let Target::Stage(stage) = &step.target
+        for request in self.steps.iter().filter_map(|step| step.request.as_ref()) {
+            if let Target::Stage(stage) = &request.target
                 && !stages.contains(&stage.as_str())
             {
                 stages.push(stage.as_str());
@@ -110,10 +150,28 @@ impl Scenario {
         }
         stages
     }
+
+    /// Whether any step clears or applies a fault: the invariants are checked only then.
+    pub fn injects_faults(&self) -> bool {
+        self.steps.iter().any(Step::touches_faults)
+    }
 }
 
 impl Step {
     /// Every placeholder the step uses, in its request and in its expectations.
+    pub fn placeholders(&self) -> Vec<Placeholder> {
+        self.request
+            .as_ref()
+            .map_or_else(Vec::new, Request::placeholders)
+    }
+
+    pub fn touches_faults(&self) -> bool {
+        !(self.clear.is_empty() && self.faults.is_empty() && self.during.is_empty())
+    }
+}
+
+impl Request {
+    /// Every placeholder the request uses, in itself and in its expectations.
     pub fn placeholders(&self) -> Vec<Placeholder> {
         let mut templates: Vec<&Template> = vec![&self.path];
         if let Target::Url(url) = &self.target {

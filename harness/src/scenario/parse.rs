@@ -3,6 +3,8 @@
 //! Parsing goes through serde into raw structs that keep spans, then a second pass checks what
 //! serde cannot: one target per step, known stages, declared users, captures defined before use.
 
+mod request;
+
 use std::collections::HashSet;
 use std::fmt;
 use std::ops::Range;
@@ -12,7 +14,10 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Body, Expect, Placeholder, Scenario, Step, Target, Template, User, UserCreation};
+use self::request::{RawExpect, RawHeaders};
+use super::fault::{self, RawFault};
+use super::{Placeholder, Requirement, Scenario, Step, Template, User, UserCreation};
+use crate::faults::{Dependency, Fault};
 
 /// A 1-based line and column in a scenario file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +64,8 @@ struct RawScenario {
     admin_users: Vec<Spanned<String>>,
     #[serde(default, rename = "step")]
     steps: Vec<Spanned<RawStep>>,
+    ambiguous_writes: Option<String>,
+    requires: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -68,7 +75,7 @@ struct RawStep {
     stage: Option<Spanned<String>>,
     target: Option<Spanned<String>>,
     url: Option<Spanned<String>>,
-    method: Spanned<String>,
+    method: Option<Spanned<String>>,
     #[serde(default)]
     path: Option<Spanned<String>>,
     headers: Option<Spanned<RawHeaders>>,
@@ -78,61 +85,33 @@ struct RawStep {
     capture: IndexMap<String, String>,
     #[serde(default)]
     expect: Option<Spanned<RawExpect>>,
+    #[serde(default)]
+    faults: Vec<RawFault>,
+    #[serde(default)]
+    during: Vec<RawFault>,
+    #[serde(default)]
+    clear: Vec<Spanned<String>>,
+    recover: Option<Spanned<String>>,
 }
 
-/// A table for the common case, or `[name, value]` pairs when a header repeats.
-struct RawHeaders(Vec<(String, Spanned<String>)>);
-
-// By hand rather than `#[serde(untagged)]`: untagged enums buffer their input and lose the spans.
-impl<'de> Deserialize<'de> for RawHeaders {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct HeadersVisitor;
-        impl<'de> serde::de::Visitor<'de> for HeadersVisitor {
-            type Value = RawHeaders;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a table of headers or an array of [name, value] pairs")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RawHeaders, A::Error> {
-                let mut headers = Vec::new();
-                while let Some(entry) = map.next_entry()? {
-                    headers.push(entry);
-                }
-                Ok(RawHeaders(headers))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<RawHeaders, A::Error> {
-                let mut headers = Vec::new();
-                while let Some(pair) = seq.next_element()? {
-                    headers.push(pair);
-                }
-                Ok(RawHeaders(headers))
-            }
-        }
-        deserializer.deserialize_any(HeadersVisitor)
+impl RawStep {
+    /// Whether anything of a request is written: then the whole request must be.
+    fn has_request(&self) -> bool {
+        self.stage.is_some()
+            || self.target.is_some()
+            || self.url.is_some()
+            || self.method.is_some()
+            || self.path.is_some()
+            || self.headers.is_some()
+            || self.body.is_some()
+            || self.json.is_some()
+            || !self.capture.is_empty()
+            || self.expect.is_some()
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawExpect {
-    status: Option<u16>,
-    #[serde(default)]
-    headers: IndexMap<String, Spanned<String>>,
-    #[serde(default)]
-    json: IndexMap<String, Spanned<toml::Value>>,
-    #[serde(default)]
-    body_contains: Vec<Spanned<String>>,
-    #[serde(default)]
-    sql: IndexMap<String, Spanned<toml::Value>>,
-}
-
 /// Turns byte offsets into positions and builds errors for one file.
-struct Source<'a> {
+pub(super) struct Source<'a> {
     path: &'a Path,
     text: &'a str,
 }
@@ -146,7 +125,7 @@ impl Source<'_> {
         Position { line, column }
     }
 
-    fn error(&self, span: Range<usize>, message: impl Into<String>) -> ParseError {
+    pub(super) fn error(&self, span: Range<usize>, message: impl Into<String>) -> ParseError {
         ParseError {
             path: self.path.to_owned(),
             position: Some(self.position(span.start)),
@@ -178,17 +157,32 @@ pub(super) fn parse(path: &Path, text: &str, stages: &[&str]) -> Result<Scenario
     })?;
 
     let users = users(&source, &raw)?;
+    let requires = match &raw.requires {
+        None => None,
+        Some(name) if name.get_ref() == "containers" => Some(Requirement::Containers),
+        Some(name) => {
+            return Err(source.error(
+                name.span(),
+                format!(
+                    "unknown requirement `{}`: expected containers",
+                    name.get_ref()
+                ),
+            ));
+        }
+    };
     let mut known = Known {
         users: users.iter().map(|user| user.name.clone()).collect(),
         captures: HashSet::new(),
     };
     let mut steps = Vec::with_capacity(raw.steps.len());
     for raw_step in &raw.steps {
-        let step = step(&source, raw_step, stages)?;
+        let step = step(&source, raw_step, stages, requires)?;
         known.check(&source, raw_step.span(), &step)?;
-        known
-            .captures
-            .extend(step.captures.iter().map(|(name, _)| name.clone()));
+        if let Some(request) = &step.request {
+            known
+                .captures
+                .extend(request.captures.iter().map(|(name, _)| name.clone()));
+        }
         steps.push(step);
     }
     if steps.is_empty() {
@@ -206,6 +200,8 @@ pub(super) fn parse(path: &Path, text: &str, stages: &[&str]) -> Result<Scenario
         story: raw.story.trim().to_owned(),
         users,
         steps,
+        ambiguous_writes: raw.ambiguous_writes.map(|why| why.trim().to_owned()),
+        requires,
     })
 }
 
@@ -245,164 +241,105 @@ fn users(source: &Source, raw: &RawScenario) -> Result<Vec<User>, ParseError> {
     Ok(users)
 }
 
-fn step(source: &Source, raw: &Spanned<RawStep>, stages: &[&str]) -> Result<Step, ParseError> {
-    let span = raw.span();
-    let raw = raw.get_ref();
-    let target = match (&raw.stage, &raw.target, &raw.url) {
-        (Some(stage), None, None) => {
-            if !stages.contains(&stage.get_ref().as_str()) {
-                return Err(source.error(
-                    stage.span(),
-                    format!(
-                        "unknown stage `{}`: expected one of {}",
-                        stage.get_ref(),
-                        stages.join(", ")
-                    ),
-                ));
-            }
-            Target::Stage(stage.get_ref().clone())
-        }
-        (None, Some(target), None) if target.get_ref() == "auth" => Target::Auth,
-        (None, Some(target), None) => {
-            return Err(source.error(
-                target.span(),
-                format!(
-                    "unknown target `{}`: expected `auth` (or use `stage` or `url`)",
-                    target.get_ref()
-                ),
-            ));
-        }
-        (None, None, Some(url)) => Target::Url(source.template(url)?),
-        _ => {
-            return Err(source.error(
-                span,
-                format!(
-                    "step `{}` needs exactly one of `stage`, `target` or `url`",
-                    raw.name
-                ),
-            ));
-        }
+fn step(
+    source: &Source,
+    spanned: &Spanned<RawStep>,
+    stages: &[&str],
+    requires: Option<Requirement>,
+) -> Result<Step, ParseError> {
+    let span = spanned.span();
+    let raw = spanned.get_ref();
+    let faults = fault_list(source, &raw.faults, requires)?;
+    let during = fault_list(source, &raw.during, requires)?;
+    let clear = clear_list(source, &raw.clear)?;
+    let recover = match &raw.recover {
+        None => None,
+        Some(text) => Some(
+            service::parse_duration(text.get_ref())
+                .map_err(|message| source.error(text.span(), format!("recover: {message}")))?,
+        ),
     };
-
-    let method = raw.method.get_ref();
-    if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err(source.error(
-            raw.method.span(),
-            format!("invalid method `{method}`: expected an uppercase HTTP method such as POST"),
-        ));
+    if !raw.has_request() {
+        let name = &raw.name;
+        let (at, problem) = if let Some(first) = raw.during.first() {
+            let problem = format!(
+                "step `{name}` has no request, and `during` faults last for one: use `faults`"
+            );
+            (first.span(), problem)
+        } else if let Some(recover) = &raw.recover {
+            let problem =
+                format!("step `{name}` has no request, and `recover` re-sends the step's request");
+            (recover.span(), problem)
+        } else if faults.is_empty() && clear.is_empty() {
+            let problem = format!(
+                "step `{name}` needs a request (`stage`, `target` or `url`) or fault actions \
+                 (`faults`, `clear`)"
+            );
+            (span.clone(), problem)
+        } else {
+            return Ok(Step {
+                name: raw.name.clone(),
+                clear,
+                faults,
+                during,
+                recover,
+                request: None,
+            });
+        };
+        return Err(source.error(at, problem));
     }
-    let path = match &raw.path {
-        Some(path) => source.template(path)?,
-        None if matches!(target, Target::Url(_)) => Template::parse("").expect("empty template"),
-        None => return Err(source.error(span, format!("step `{}` needs a `path`", raw.name))),
-    };
-
-    let headers = match &raw.headers {
-        None => Vec::new(),
-        Some(headers) => header_list(source, headers)?,
-    };
-    let body = match (&raw.body, &raw.json) {
-        (Some(_), Some(json)) => {
-            return Err(source.error(json.span(), "a step has either `body` or `json`, not both"));
-        }
-        (Some(body), None) => Some(Body::Raw(source.template(body)?)),
-        (None, Some(json)) => Some(Body::Json(json_value(source, json.get_ref(), json.span())?)),
-        (None, None) => None,
-    };
-    let captures = raw
-        .capture
-        .iter()
-        .map(|(name, field)| (name.clone(), field.clone()))
-        .collect();
-    let expect = match &raw.expect {
-        None => Expect::default(),
-        Some(expect) => self::expect(source, expect)?,
-    };
     Ok(Step {
         name: raw.name.clone(),
-        target,
-        method: method.clone(),
-        path,
-        headers,
-        body,
-        captures,
-        expect,
+        clear,
+        faults,
+        during,
+        recover,
+        request: Some(request::request(source, spanned, stages)?),
     })
 }
 
-fn header_list(
+fn fault_list(
     source: &Source,
-    headers: &Spanned<RawHeaders>,
-) -> Result<Vec<(String, Template)>, ParseError> {
-    let RawHeaders(pairs) = headers.get_ref();
-    pairs
-        .iter()
-        .map(|(name, value)| Ok((name.clone(), source.template(value)?)))
+    raw: &[RawFault],
+    requires: Option<Requirement>,
+) -> Result<Vec<Fault>, ParseError> {
+    raw.iter()
+        .map(|table| {
+            let fault = fault::fault(source, table)?;
+            if matches!(fault, Fault::Network { .. }) && requires != Some(Requirement::Containers)
+            {
+                return Err(source.error(
+                    table.span(),
+                    "network faults need containers: add `requires = \"containers\"` to the scenario",
+                ));
+            }
+            Ok(fault)
+        })
         .collect()
 }
 
-fn expect(source: &Source, raw: &Spanned<RawExpect>) -> Result<Expect, ParseError> {
-    let span = raw.span();
-    let raw = raw.get_ref();
-    let json_of = |value: &Spanned<toml::Value>| json_value(source, value.get_ref(), value.span());
-    Ok(Expect {
-        status: raw.status,
-        headers: raw
-            .headers
-            .iter()
-            .map(|(name, value)| Ok((name.to_ascii_lowercase(), source.template(value)?)))
-            .collect::<Result<_, ParseError>>()?,
-        json: raw
-            .json
-            .iter()
-            .map(|(path, value)| Ok((path.clone(), json_of(value)?)))
-            .collect::<Result<_, ParseError>>()?,
-        body_contains: raw
-            .body_contains
-            .iter()
-            .map(|text| source.template(text))
-            .collect::<Result<_, _>>()?,
-        sql: raw
-            .sql
-            .iter()
-            .map(|(query, value)| {
-                Ok((
-                    source.template_within(query, span.clone())?,
-                    json_of(value)?,
-                ))
-            })
-            .collect::<Result<_, ParseError>>()?,
-    })
-}
-
-/// Converts TOML to JSON, checking the templates inside every string on the way.
-fn json_value(
-    source: &Source,
-    value: &toml::Value,
-    span: Range<usize>,
-) -> Result<serde_json::Value, ParseError> {
-    Ok(match value {
-        toml::Value::String(text) => {
-            source.template_within(text, span)?;
-            serde_json::Value::String(text.clone())
+fn clear_list(source: &Source, raw: &[Spanned<String>]) -> Result<Vec<Dependency>, ParseError> {
+    let mut cleared = Vec::new();
+    for name in raw {
+        let named = match name.get_ref().as_str() {
+            "all" => Dependency::ALL.to_vec(),
+            other => match Dependency::from_name(other) {
+                Some(dependency) => vec![dependency],
+                None => {
+                    return Err(source.error(
+                        name.span(),
+                        format!("unknown dependency `{other}` to clear: expected db, auth or all"),
+                    ));
+                }
+            },
+        };
+        for dependency in named {
+            if !cleared.contains(&dependency) {
+                cleared.push(dependency);
+            }
         }
-        toml::Value::Integer(number) => serde_json::Value::from(*number),
-        toml::Value::Float(number) => serde_json::Value::from(*number),
-        toml::Value::Boolean(flag) => serde_json::Value::Bool(*flag),
-        toml::Value::Datetime(datetime) => serde_json::Value::String(datetime.to_string()),
-        toml::Value::Array(items) => serde_json::Value::Array(
-            items
-                .iter()
-                .map(|item| json_value(source, item, span.clone()))
-                .collect::<Result<_, _>>()?,
-        ),
-        toml::Value::Table(table) => serde_json::Value::Object(
-            table
-                .iter()
-                .map(|(key, item)| Ok((key.clone(), json_value(source, item, span.clone())?)))
-                .collect::<Result<_, ParseError>>()?,
-        ),
-    })
+    }
+    Ok(cleared)
 }
 
 /// What a step may refer to: declared users, and captures of earlier steps.
