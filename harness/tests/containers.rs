@@ -177,14 +177,13 @@ async fn harness_down_removes_what_a_dead_run_left_and_spares_live_runs() {
     let Some(docker) = docker_or_skip().await else {
         return;
     };
-    // A pid that has certainly exited: a child we waited for.
-    let mut child = Command::new("true").spawn().unwrap();
-    child.wait().unwrap();
-    let dead_pid = child.id();
-    let live_pid = std::process::id();
+    // A pid that has certainly exited (a child we waited for), and one that runs until killed.
+    let mut finished = Command::new("true").spawn().unwrap();
+    finished.wait().unwrap();
+    let mut running = Command::new("sleep").arg("600").spawn().unwrap();
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     let mut names = Vec::new();
-    for (owner, pid) in [("dead", dead_pid), ("live", live_pid)] {
+    for (owner, pid) in [("dead", finished.id()), ("live", running.id())] {
         let labels = HashMap::from([
             (containers::LABEL.to_owned(), "true".to_owned()),
             (containers::PID_LABEL.to_owned(), pid.to_string()),
@@ -210,17 +209,21 @@ async fn harness_down_removes_what_a_dead_run_left_and_spares_live_runs() {
         docker.create_container(Some(options), body).await.unwrap();
         names.push(name);
     }
-    let output = Command::new(env!("CARGO_BIN_EXE_harness"))
-        .arg("down")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let down = || {
+        let output = Command::new(env!("CARGO_BIN_EXE_harness"))
+            .arg("down")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            output.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        stdout
+    };
     let (dead, live) = (&names[0], &names[1]);
+    let stdout = down();
     assert!(
         stdout.contains(&format!("removed container {dead}")),
         "{stdout}"
@@ -239,12 +242,10 @@ async fn harness_down_removes_what_a_dead_run_left_and_spares_live_runs() {
         "{live} was removed"
     );
 
-    // --all takes the live run's too.
-    let output = Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args(["down", "--all"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    // Once its owner is gone, the next `harness down` takes it.
+    running.kill().unwrap();
+    running.wait().unwrap();
+    let stdout = down();
     assert!(
         stdout.contains(&format!("removed container {live}")),
         "{stdout}"

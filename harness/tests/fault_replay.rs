@@ -63,6 +63,10 @@ async fn replay(stack: &Stack, recorder: Option<Arc<Recorder>>, text: &str) -> S
     let scenario = Scenario::parse(Path::new("scenarios/faulty.toml"), text, STAGES)
         .unwrap_or_else(|error| panic!("{error}"));
     let mut targets = Runner::for_stack(stack).targets().clone();
+    // The recorder only records: nothing is really slowed, so no fault can count as breaking
+    // through the stack's timeouts, and without it there is no injector at all.
+    targets.service_timeouts = None;
+    targets.faults = None;
     let mut runner = match &recorder {
         Some(recorder) => {
             targets.faults = Some(recorder.clone());

@@ -43,12 +43,13 @@ async fn assert_answers(stack: &Stack) {
 }
 
 /// What `harness up --output env` prints and `Stack::env()` returns, in order.
-const ENV_KEYS: [&str; 11] = [
+const ENV_KEYS: [&str; 12] = [
     "DB_URL",
     "AUTH_URL",
     "JWT_SECRET",
     "ANON_KEY",
     "SERVICE_ROLE_KEY",
+    "FAULTS_URL",
     "API_URL",
     "STAGE_ROUTE_MISSING_URL",
     "STAGE_COOKIE_FIRST_URL",
@@ -101,15 +102,20 @@ async fn the_values_are_the_supabase_cli_ones() {
         "DB_URL is the superuser's, for inspection"
     );
     assert_eq!(env[3].1, stack.anon_key());
-    assert_eq!(env[5].1, env[10].1, "API_URL is the reference stage");
+    assert_eq!(env[6].1, env[11].1, "API_URL is the reference stage");
+    assert!(
+        env[5].1.starts_with("http://127.0.0.1:"),
+        "FAULTS_URL: {}",
+        env[5].1
+    );
 }
 
 #[tokio::test]
 async fn dropping_a_stack_stops_its_processes_and_removes_its_directory() {
     let stack = Stack::start().await.expect("stack starts");
     let (pg, auth, dir) = (
-        stack.postgres_pid(),
-        stack.auth_pid(),
+        stack.postgres_pid().unwrap(),
+        stack.auth_pid().unwrap(),
         stack.dir().to_path_buf(),
     );
     assert!(alive(pg) && alive(auth) && dir.is_dir());
@@ -123,8 +129,8 @@ async fn dropping_a_stack_stops_its_processes_and_removes_its_directory() {
 async fn stop_is_graceful_and_complete() {
     let stack = Stack::start().await.expect("stack starts");
     let (pg, auth, dir) = (
-        stack.postgres_pid(),
-        stack.auth_pid(),
+        stack.postgres_pid().unwrap(),
+        stack.auth_pid().unwrap(),
         stack.dir().to_path_buf(),
     );
     let log = stack.postgres_log();
@@ -146,8 +152,8 @@ fn a_panicking_test_still_cleans_up() {
         runtime.block_on(async {
             let stack = Stack::start().await.expect("stack starts");
             tx.send((
-                stack.postgres_pid(),
-                stack.auth_pid(),
+                stack.postgres_pid().unwrap(),
+                stack.auth_pid().unwrap(),
                 stack.dir().to_path_buf(),
             ))
             .unwrap();
@@ -173,16 +179,16 @@ fn a_stack_outlives_the_thread_and_runtime_that_started_it() {
     .unwrap();
     std::thread::sleep(Duration::from_millis(200));
     assert!(
-        alive(stack.postgres_pid()),
+        alive(stack.postgres_pid().unwrap()),
         "postgres died with the thread that started it"
     );
     assert!(
-        alive(stack.auth_pid()),
+        alive(stack.auth_pid().unwrap()),
         "the auth server died with the thread that started it"
     );
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(assert_answers(&stack));
-    let (pg, dir) = (stack.postgres_pid(), stack.dir().to_path_buf());
+    let (pg, dir) = (stack.postgres_pid().unwrap(), stack.dir().to_path_buf());
     drop(stack);
     assert!(!alive(pg) && !dir.exists());
 }
@@ -257,7 +263,7 @@ async fn harness_up_prints_env_and_cleans_up_on_sigint() {
     for _ in 0..ENV_KEYS.len() {
         let line = lines
             .next()
-            .expect("harness up printed eleven lines")
+            .expect("harness up printed a line per key")
             .unwrap();
         let (key, value) = line.split_once('=').expect("KEY=VALUE");
         env.push((key.to_owned(), value.to_owned()));
@@ -266,7 +272,7 @@ async fn harness_up_prints_env_and_cleans_up_on_sigint() {
     assert_eq!(keys, ENV_KEYS);
     let db_url = &env[0].1;
     let auth_url = &env[1].1;
-    let api_url = &env[5].1;
+    let api_url = &env[6].1;
 
     let mut conn = PgConnection::connect(db_url)
         .await

@@ -73,6 +73,7 @@ pub async fn run(
     // Memory and pgbench need the servers' processes: always native here.
     let stack = Stack::builder()
         .provider(crate::stack::Provider::Native)
+        .fault_proxy(false)
         .start()
         .await?;
     let idle = MemorySample::take(

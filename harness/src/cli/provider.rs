@@ -15,6 +15,12 @@ pub(crate) struct ProviderArgs {
     /// (docker/build.sh), or auto (official when they can be had, else local).
     #[arg(long, env = "HARNESS_IMAGES", default_value = "auto", value_parser = parse_images)]
     images: ImageChoice,
+    /// How long the served stages wait for the auth server before answering 503.
+    #[arg(long, default_value = "2s", value_parser = service::parse_duration)]
+    auth_timeout: std::time::Duration,
+    /// How long the served stages wait for the database (the whole transaction).
+    #[arg(long, default_value = "2s", value_parser = service::parse_duration)]
+    db_timeout: std::time::Duration,
 }
 
 fn parse_provider(value: &str) -> Result<Provider, String> {
@@ -31,6 +37,8 @@ impl ProviderArgs {
         let stack = Stack::builder()
             .provider(self.provider)
             .images(self.images)
+            .service_auth_timeout(self.auth_timeout)
+            .service_db_timeout(self.db_timeout)
             .start()
             .await
             .context("starting the stack")?;

@@ -9,6 +9,7 @@
 //! - an HTTP fault of the auth upstream that a TCP proxy cannot make (a 500, a 429, a user who
 //!   is not the token's subject...), served by a wiremock server the `auth` proxy is pointed at.
 
+pub mod auth_http;
 pub mod proxy;
 
 use std::fmt;

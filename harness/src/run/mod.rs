@@ -248,11 +248,11 @@ impl Runner {
                 .urls()
                 .map(|(stage, url)| (stage.name().to_owned(), url.to_owned()))
                 .collect(),
-            // TODO(lead): fill from the Stack once its fault proxy is wired in: the injector,
-            // the served stages' timeouts and the provider's name.
-            faults: None,
-            service_timeouts: None,
-            provider: "native".to_owned(),
+            faults: stack
+                .faults()
+                .map(|faults| Arc::clone(faults) as Arc<dyn crate::faults::FaultInjector>),
+            service_timeouts: Some(stack.service_timeouts()),
+            provider: stack.provider().name().to_owned(),
         };
         Runner::new(targets).with_logs(Arc::new(crate::logs::LogBook::global()))
     }

@@ -13,6 +13,7 @@ mod auth_server;
 mod child;
 pub mod containers;
 mod error;
+mod faults;
 mod keys;
 mod ports;
 mod postgres;
@@ -39,6 +40,7 @@ use self::{
 pub use self::{
     containers::ImageChoice,
     error::StackError,
+    faults::StackFaults,
     keys::JWT_SECRET,
     provider::{PROVIDER_ENV, Provider},
     stages::ServedStages,
@@ -60,6 +62,7 @@ use servers::{Backend, NativeContext, Servers};
 pub struct Stack {
     // Field order is drop order: the stages, then the servers, then the directory.
     stages: ServedStages,
+    faults: Option<Arc<StackFaults>>,
     servers: Arc<Servers>,
     dir: TempDir,
     db_port: u16,
@@ -69,6 +72,7 @@ pub struct Stack {
     provider: Provider,
     provider_note: String,
     network: Option<String>,
+    service_timeouts: crate::run::ServiceTimeouts,
 }
 
 impl Stack {
@@ -138,7 +142,8 @@ impl Stack {
     }
 
     /// What `harness up --output env` prints, in this order: DB_URL (superuser, for inspection),
-    /// AUTH_URL, JWT_SECRET, ANON_KEY, SERVICE_ROLE_KEY, API_URL (the reference stage) and
+    /// AUTH_URL, JWT_SECRET, ANON_KEY, SERVICE_ROLE_KEY, FAULTS_URL (the Toxiproxy-compatible
+    /// API, when the stack has its fault proxy), API_URL (the reference stage) and
     /// STAGE_<NAME>_URL for every stage.
     pub fn env(&self) -> Vec<(String, String)> {
         let mut env = vec![
@@ -151,8 +156,23 @@ impl Stack {
                 self.service_role_key().to_owned(),
             ),
         ];
+        if let Some(faults) = &self.faults {
+            env.push(("FAULTS_URL".to_owned(), faults.proxy().url().to_owned()));
+        }
         env.extend(self.stages.env());
         env
+    }
+
+    /// The fault injector: the Toxiproxy-compatible proxy between the served stages and the
+    /// database (`db`) and auth server (`auth`), and the servers' process faults. None when the
+    /// stack was built without the proxy.
+    pub fn faults(&self) -> Option<&Arc<StackFaults>> {
+        self.faults.as_ref()
+    }
+
+    /// How long the served stages wait for the auth server and the database.
+    pub fn service_timeouts(&self) -> crate::run::ServiceTimeouts {
+        self.service_timeouts
     }
 
     /// The service's stages, served in-process against this stack.
@@ -214,11 +234,15 @@ impl Stack {
     pub async fn stop(self) -> Result<(), StackError> {
         let Self {
             stages,
+            faults,
             servers,
             dir,
             ..
         } = self;
         drop(stages);
+        if let Some(faults) = faults {
+            faults.shutdown().await;
+        }
         let backend = std::mem::replace(&mut *servers.backend.lock().await, Backend::Stopped);
         let (mut auth, mut postgres) = match backend {
             Backend::Native { auth, postgres, .. } => (auth, postgres),
@@ -248,6 +272,40 @@ fn close_dir(dir: TempDir) -> Result<(), StackError> {
     })
 }
 
+/// The proxy between the served stages and the servers: (the injector, the database port and
+/// the auth URL the service should use).
+async fn start_fault_proxy(
+    servers: &Arc<Servers>,
+    db_port: u16,
+    auth_url: &str,
+) -> Result<(StackFaults, u16, String), StackError> {
+    use crate::faults::{Dependency, proxy::FaultProxy};
+    let proxy_error = |e: crate::faults::proxy::ProxyError| {
+        StackError::Config(format!("starting the fault proxy: {e}"))
+    };
+    let auth_port: u16 = auth_url
+        .rsplit(':')
+        .next()
+        .and_then(|port| port.parse().ok())
+        .expect("the auth server's URL ends with its port");
+    let loopback = std::net::Ipv4Addr::LOCALHOST;
+    let upstreams = std::collections::HashMap::from([
+        (Dependency::Db, (loopback, db_port).into()),
+        (Dependency::Auth, (loopback, auth_port).into()),
+    ]);
+    let proxy = FaultProxy::start().await.map_err(proxy_error)?;
+    let db = proxy
+        .add(Dependency::Db.name(), upstreams[&Dependency::Db])
+        .await
+        .map_err(proxy_error)?;
+    let auth = proxy
+        .add(Dependency::Auth.name(), upstreams[&Dependency::Auth])
+        .await
+        .map_err(proxy_error)?;
+    let faults = StackFaults::new(proxy, Arc::downgrade(servers), upstreams);
+    Ok((faults, db.port(), format!("http://{auth}")))
+}
+
 /// Options for [`Stack`]; every one has a default matching `supabase start`.
 #[derive(Debug, Clone)]
 pub struct StackBuilder {
@@ -259,6 +317,7 @@ pub struct StackBuilder {
     service_db_timeout: Duration,
     provider: Option<Provider>,
     images: Option<ImageChoice>,
+    fault_proxy: bool,
 }
 
 impl Default for StackBuilder {
@@ -272,6 +331,7 @@ impl Default for StackBuilder {
             service_db_timeout: Duration::from_secs(2),
             provider: None,
             images: None,
+            fault_proxy: true,
         }
     }
 }
@@ -327,6 +387,13 @@ impl StackBuilder {
         self
     }
 
+    /// Whether the served stages reach the database and the auth server through the fault
+    /// proxy (default) or directly, as `harness bench` measures them.
+    pub fn fault_proxy(mut self, enabled: bool) -> Self {
+        self.fault_proxy = enabled;
+        self
+    }
+
     /// Starts PostgreSQL, then the auth server, with the provider asked for, then serves the
     /// service's stages against them.
     pub async fn start(self) -> Result<Stack, StackError> {
@@ -354,7 +421,13 @@ impl StackBuilder {
                 let note = format!("{note}; images: {}", containers.images.note);
                 let (port, url) = (containers.postgres_port(), containers.auth_url());
                 let network = Some(containers.network().to_owned());
-                (Backend::Containers(containers), port, url, note, network)
+                (
+                    Backend::Containers(Box::new(containers)),
+                    port,
+                    url,
+                    note,
+                    network,
+                )
             }
             _ => {
                 let backend = self.start_native(&dir, settings).await?;
@@ -366,12 +439,18 @@ impl StackBuilder {
             }
         };
         let servers = Arc::new(Servers::new(backend));
+        let (faults, service_db, service_auth) = if self.fault_proxy {
+            let (faults, db, auth) = start_fault_proxy(&servers, db_port, &auth_url).await?;
+            (Some(Arc::new(faults)), db, auth)
+        } else {
+            (None, db_port, auth_url.clone())
+        };
         let db_url = format!("postgres://{SUPERUSER}:{PASSWORD}@127.0.0.1:{db_port}/postgres");
         let keys = ApiKeys::mint(JWT_SECRET);
         let authenticator_url =
-            format!("postgres://authenticator:{PASSWORD}@127.0.0.1:{db_port}/postgres");
+            format!("postgres://authenticator:{PASSWORD}@127.0.0.1:{service_db}/postgres");
         let service = service::Config::new(
-            url::Url::parse(&auth_url).expect("the auth server's URL is a URL"),
+            url::Url::parse(&service_auth).expect("the auth server's URL is a URL"),
             keys.anon.clone(),
             authenticator_url,
         )
@@ -379,9 +458,15 @@ impl StackBuilder {
         .with_db_timeout(self.service_db_timeout);
         let stages = ServedStages::start(&service).await?;
         tracing::info!(db = %db_url, auth = %auth_url, provider = %note, elapsed = ?started.elapsed(), "stack ready");
+        let service_timeouts = crate::run::ServiceTimeouts {
+            auth: self.service_auth_timeout,
+            db: self.service_db_timeout,
+        };
         Ok(Stack {
             stages,
+            faults,
             servers,
+            service_timeouts,
             network,
             dir,
             db_port,

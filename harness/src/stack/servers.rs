@@ -41,7 +41,7 @@ pub(crate) enum Backend {
         postgres: Cluster,
         context: Box<NativeContext>,
     },
-    Containers(ContainerStack),
+    Containers(Box<ContainerStack>),
     /// After `Stack::stop`.
     Stopped,
 }
