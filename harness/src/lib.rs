@@ -4,9 +4,10 @@
 //! supabase/postgres roles and a GoTrue-compatible auth server) as local processes, and serves
 //! the service's stages beside it. [`scenario`] reads scenario files, [`run`] replays them and
 //! [`report`] turns the results into snapshots, tables and JUnit XML; [`bench`] measures how fast
-//! all of it is.
+//! all of it is; [`chaos`] loads the service while faults hit it and checks what must hold.
 
 pub mod bench;
+pub mod chaos;
 pub mod faults;
 pub mod logs;
 pub mod report;

@@ -2,6 +2,7 @@
 //! carries only what a command was asked to print, so it can be piped or sourced.
 
 mod bench;
+mod chaos;
 mod provider;
 mod run;
 mod scenarios;
@@ -38,6 +39,9 @@ enum Command {
     Up(up::UpArgs),
     /// Measure boot, suite and service throughput against pgbench and the auth server.
     Bench(bench::BenchArgs),
+    /// Many clients create sessions while faults hit the database and the auth server; checks
+    /// that no acknowledged write was lost and every failure told its cause, and prints the counts.
+    Chaos(chaos::ChaosArgs),
     /// Remove the containers and networks of harness runs that crashed (by their label).
     Down(provider::DownArgs),
     /// Run the GoTrue-compatible auth server from GOTRUE_* env vars (what a stack spawns).
@@ -51,6 +55,8 @@ pub(crate) fn run() -> ExitCode {
     // The service's log lines go into the snapshots; stderr shows them only when asked.
     let default_filter = match cli.command {
         Command::Up(_) => "warn,harness=info,service=info",
+        // The service's pool warns of every connection the faults break: expected here.
+        Command::Chaos(_) => "warn,service=off,tower_http=off,sqlx=error",
         _ => "warn,service=off,tower_http=off",
     };
     harness::logs::install("RUST_LOG", default_filter);
@@ -60,6 +66,7 @@ pub(crate) fn run() -> ExitCode {
         Command::List(args) => scenarios::list(args).map(|()| true),
         Command::Up(args) => up::run(args).map(|()| true),
         Command::Bench(args) => block_on(bench::run(args)),
+        Command::Chaos(args) => block_on(chaos::run(args)),
         Command::Down(args) => block_on(provider::down(args)),
         Command::AuthServer => return auth::main_from_env(),
     };

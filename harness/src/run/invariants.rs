@@ -311,7 +311,7 @@ fn situation(active: &[Fault]) -> String {
         .join(" and ")
 }
 
-fn cause(status: u16) -> &'static str {
+pub(crate) fn cause(status: u16) -> &'static str {
     match status {
         401 => "an outage reported as bad credentials",
         403 => "an outage reported as a permission problem",

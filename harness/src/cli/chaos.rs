@@ -1,0 +1,64 @@
+//! `harness chaos`: boots a stack, runs concurrent clients under a fixed fault schedule, and
+//! prints the counts and the invariants, as a table or JSON. Exit 0 when the invariants hold,
+//! 1 when one is violated, 2 when the run itself could not be done.
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use harness::chaos::{self, Options};
+
+/// Bounds that keep a mistyped flag from loading the machine for an hour.
+const MAX_DURATION: Duration = Duration::from_secs(300);
+const MAX_CLIENTS: usize = 64;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Output {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ChaosArgs {
+    /// Concurrent clients, each signed up as its own user.
+    #[arg(long, default_value_t = 8)]
+    clients: usize,
+    /// How long the clients run, e.g. `10s`, `4s` (at most 300s); the faults are placed at
+    /// fixed fractions of it.
+    #[arg(long, default_value = "10s", value_parser = service::parse_duration)]
+    duration: Duration,
+    #[arg(long, value_enum, default_value = "table")]
+    output: Output,
+    #[command(flatten)]
+    provider: super::provider::ProviderArgs,
+}
+
+pub(crate) async fn run(args: ChaosArgs) -> anyhow::Result<bool> {
+    if args.duration > MAX_DURATION || args.duration < Duration::from_secs(1) {
+        bail!("--duration must be between 1s and {MAX_DURATION:?}");
+    }
+    if args.clients == 0 || args.clients > MAX_CLIENTS {
+        bail!("--clients must be between 1 and {MAX_CLIENTS}");
+    }
+    let options = Options {
+        clients: args.clients,
+        duration: args.duration,
+        ..Options::default()
+    };
+    let progress = |text: &str| eprintln!("chaos: {text}");
+    progress("booting the stack");
+    let stack = args.provider.start().await?;
+    let outcome = chaos::run(&stack, &options, &progress).await;
+    stack.stop().await.context("stopping the stack")?;
+    let report = outcome.context("running the chaos load")?;
+    let text = match args.output {
+        Output::Table => chaos::render::render(&report),
+        Output::Json => {
+            let mut json = serde_json::to_string_pretty(&report).context("serializing")?;
+            json.push('\n');
+            json
+        }
+    };
+    super::print(&text)?;
+    Ok(report.holds)
+}
