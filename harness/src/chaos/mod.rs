@@ -17,6 +17,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod counts;
 pub mod load;
 pub mod render;
 pub mod schedule;
@@ -241,9 +242,9 @@ fn verdict_json<S: serde::Serializer>(verdict: &Verdict, serializer: S) -> Resul
     }
     #[derive(Serialize)]
     struct Figures<'a> {
-        counts: &'a verdict::Counts,
-        faults: &'a [verdict::FaultCounts],
-        users: &'a [verdict::UserCounts],
+        counts: &'a counts::Counts,
+        faults: &'a [counts::FaultCounts],
+        users: &'a [counts::UserCounts],
         latency: &'a verdict::Latency,
         recovery: &'a verdict::Recovery,
         invariants: Vec<Invariant<'a>>,

@@ -1,15 +1,16 @@
-//! What a chaos run observed, counted, and the invariants it must satisfy: no acknowledged write
-//! lost, no status but 200, 503 or 504, no request past the service's timeouts, no internals in a
-//! body, and success again once the faults are cleared.
+//! The invariants a chaos run must satisfy: no acknowledged write lost, no status but 200, 503
+//! or 504, no request past the service's timeouts, no internals in a body, and success again
+//! once the faults are cleared. The figures themselves are counted in [`super::counts`].
 //!
 //! Pure functions over the records, the rows and the fault windows, so the checks can be fed
 //! made-up observations that break them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::time::Duration;
 
 use serde::Serialize;
 
+use super::counts::{self, Counts, FaultCounts, UserCounts, status_name};
 use super::load::Record;
 use super::schedule::{Window, millis};
 use crate::bench::stats::Latencies;
@@ -39,45 +40,6 @@ pub struct Observed<'a> {
     pub windows: &'a [Window],
     pub timeouts: ServiceTimeouts,
     pub clients: usize,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Counts {
-    pub requests: u64,
-    pub status_200: u64,
-    pub status_503: u64,
-    pub status_504: u64,
-    /// Any other status, or `no answer`, with how many times.
-    pub other: BTreeMap<String, u64>,
-    pub rows: u64,
-    /// 200s whose sessionId has no row (or a row of another user): must be 0.
-    pub lost_writes: u64,
-    /// Rows no 200 acknowledged: committed, but the answer was lost (ambiguous, not a failure).
-    pub unacknowledged_rows: u64,
-    /// Non-200 answers to requests that ran while a fault was in force, and to the others.
-    pub failures_during_faults: u64,
-    pub failures_outside_faults: u64,
-}
-
-/// What one fault did: the requests that ran while it may have been in force.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FaultCounts {
-    pub fault: String,
-    pub from_ms: f64,
-    pub until_ms: f64,
-    pub requests: u64,
-    pub status_200: u64,
-    pub status_503: u64,
-    pub status_504: u64,
-    pub other: u64,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct UserCounts {
-    pub client: usize,
-    pub requests: u64,
-    pub status_200: u64,
-    pub rows: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -121,7 +83,7 @@ pub fn judge(observed: Observed<'_>) -> Verdict {
     let (writes, unacknowledged, lost) = writes(observed.records, observed.rows);
     let (recovery_result, recovery) = recovery(observed.records, observed.windows);
     let (hangs, latency) = hangs(observed.records, observed.timeouts);
-    let mut counts = count(observed);
+    let mut counts = counts::count(observed);
     counts.lost_writes = lost;
     counts.unacknowledged_rows = unacknowledged.findings.len() as u64;
     let events: Vec<Event> = numbered(observed.records)
@@ -140,8 +102,8 @@ pub fn judge(observed: Observed<'_>) -> Verdict {
     .collect();
     Verdict {
         counts,
-        faults: faults(observed),
-        users: users(observed),
+        faults: counts::faults(observed),
+        users: counts::users(observed),
         latency,
         recovery,
         invariants,
@@ -161,93 +123,6 @@ fn label(number: usize, record: &Record) -> String {
         record.client,
         millis(record.at)
     )
-}
-
-fn status_name(record: &Record) -> String {
-    record
-        .status
-        .map_or_else(|| "no answer".to_owned(), |status| status.to_string())
-}
-
-fn count(observed: Observed<'_>) -> Counts {
-    let mut counts = Counts {
-        requests: observed.records.len() as u64,
-        rows: observed.rows.len() as u64,
-        ..Counts::default()
-    };
-    for record in observed.records {
-        match record.status {
-            Some(200) => counts.status_200 += 1,
-            Some(503) => counts.status_503 += 1,
-            Some(504) => counts.status_504 += 1,
-            _ => *counts.other.entry(status_name(record)).or_default() += 1,
-        }
-        if record.status != Some(200) {
-            let during = observed
-                .windows
-                .iter()
-                .any(|window| window.touches(record.at, record.end()));
-            match during {
-                true => counts.failures_during_faults += 1,
-                false => counts.failures_outside_faults += 1,
-            }
-        }
-    }
-    counts
-}
-
-fn faults(observed: Observed<'_>) -> Vec<FaultCounts> {
-    observed
-        .windows
-        .iter()
-        .map(|window| {
-            let mut counts = FaultCounts {
-                fault: describe_fault(&window.fault),
-                from_ms: millis(window.applying),
-                until_ms: millis(window.cleared),
-                requests: 0,
-                status_200: 0,
-                status_503: 0,
-                status_504: 0,
-                other: 0,
-            };
-            let touched = observed
-                .records
-                .iter()
-                .filter(|record| window.touches(record.at, record.end()));
-            for record in touched {
-                counts.requests += 1;
-                match record.status {
-                    Some(200) => counts.status_200 += 1,
-                    Some(503) => counts.status_503 += 1,
-                    Some(504) => counts.status_504 += 1,
-                    _ => counts.other += 1,
-                }
-            }
-            counts
-        })
-        .collect()
-}
-
-fn users(observed: Observed<'_>) -> Vec<UserCounts> {
-    let mut users: Vec<UserCounts> = (0..observed.clients)
-        .map(|client| UserCounts {
-            client,
-            ..UserCounts::default()
-        })
-        .collect();
-    for record in observed.records {
-        if let Some(user) = users.get_mut(record.client) {
-            user.requests += 1;
-            user.status_200 += u64::from(record.status == Some(200));
-        }
-    }
-    for row in observed.rows {
-        if let Some(user) = users.get_mut(row.client) {
-            user.rows += 1;
-        }
-    }
-    users
 }
 
 /// Every 200's sessionId has its row, owned by the client's user. Returns that verdict, the
