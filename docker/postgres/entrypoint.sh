@@ -53,7 +53,8 @@ listen_addresses = '*'
 port = $POSTGRES_PORT
 password_encryption = scram-sha-256
 fsync = off
-synchronous_commit = off
+# on: a killed container must not lose commits it acknowledged (fsync=off is safe for that)
+synchronous_commit = on
 full_page_writes = off
 CONF
 

@@ -183,14 +183,14 @@ fn excerpt(body: &[u8]) -> String {
 }
 
 fn describe_transport_error(error: &reqwest::Error) -> String {
+    // Whether a reset lands while connecting or after is a race on the wire, not a different
+    // cause: both read "connection failed", with the socket's own words after it.
     let kind = if error.is_timeout() {
         "timed out"
-    } else if error.is_connect() {
-        "connection failed"
     } else if error.is_body() || error.is_decode() {
         "the answer broke off"
     } else {
-        "request failed"
+        "connection failed"
     };
     // The source chain names the real cause (e.g. "Connection refused").
     let mut cause = String::new();

@@ -46,7 +46,9 @@ impl Database {
     pub fn connect_lazy(config: &Config) -> Result<Self, sqlx::Error> {
         let pool = PgPoolOptions::new()
             .max_connections(config.max_connections)
-            .acquire_timeout(config.db_timeout)
+            // Longer than the insert's own budget, which covers acquiring too: with equal timers
+            // the two would race and the same outage would be reported two ways.
+            .acquire_timeout(config.db_timeout + Duration::from_millis(500))
             .connect_lazy(&config.database_url)?;
         Ok(Self {
             pool,

@@ -173,7 +173,9 @@ impl<'r> Replay<'r> {
         }
     }
 
-    /// Sends the request once, or with `recover` until its expectations hold or time is up.
+    /// Sends the request once, or with `recover` until it answers the expected status (any 2xx
+    /// when none is stated) or time is up. Only the status: a request that writes must not be
+    /// re-sent once it has succeeded, or every retry would add a row the other expectations see.
     async fn send_until(&mut self, number: usize, step: &Step, request: &Request) -> Attempt {
         let started = Instant::now();
         loop {
@@ -181,12 +183,18 @@ impl<'r> Replay<'r> {
             let Some(limit) = step.recover else {
                 return attempt;
             };
-            if attempt.failures.is_empty() {
+            let recovered = attempt.response.as_ref().is_ok_and(|received| {
+                match request.expect.status {
+                    Some(status) => received.status == status,
+                    None => (200..300).contains(&received.status),
+                }
+            });
+            if recovered {
                 return attempt;
             }
             if started.elapsed() >= limit {
                 attempt.failures.push(format!(
-                    "recover: the expectations still did not hold after {:.1} s of retries",
+                    "recover: no answer with the expected status after {:.1} s of retries",
                     limit.as_secs_f64()
                 ));
                 return attempt;

@@ -127,7 +127,7 @@ impl ChildProcess {
             return;
         }
         // A paused (SIGSTOPped) server cannot act on its stop signal.
-        self.signal_group(libc::SIGCONT);
+        self.signal_tree(libc::SIGCONT);
         self.signal(self.stop_signal);
         let deadline = Instant::now() + self.grace;
         while Instant::now() < deadline {
@@ -144,14 +144,20 @@ impl ChildProcess {
         let _ = self.child.wait();
     }
 
-    /// Sends `signal` to the child's whole process group (PostgreSQL's backends too): SIGSTOP
-    /// freezes the server as a hung machine would, SIGKILL takes it down as a power cut would.
-    pub(crate) fn signal_group(&mut self, signal: libc::c_int) {
+    /// Sends `signal` to the child and every process it started. Not the process group:
+    /// PostgreSQL's backends call setsid(), so a group signal would freeze or kill only the
+    /// postmaster while the backends went on serving their open connections. The child is
+    /// signalled first, so it starts no new process in between.
+    pub(crate) fn signal_tree(&mut self, signal: libc::c_int) {
         if self.exited().is_some() {
             return;
         }
-        // SAFETY: plain syscall; the group id is our not yet reaped child's pid.
-        unsafe { libc::kill(-(self.child.id() as libc::pid_t), signal) };
+        let root = self.child.id() as libc::pid_t;
+        let family = descendants(root);
+        for pid in std::iter::once(root).chain(family) {
+            // SAFETY: plain syscall on our child and its descendants, found a moment ago.
+            unsafe { libc::kill(pid, signal) };
+        }
         if signal == libc::SIGKILL {
             let _ = self.child.wait();
         }
@@ -167,6 +173,32 @@ impl Drop for ChildProcess {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Every process below `root`, from /proc (each process's parent is field 4 of its `stat`).
+fn descendants(root: libc::pid_t) -> Vec<libc::pid_t> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let parents: Vec<(libc::pid_t, libc::pid_t)> = entries
+        .filter_map(|entry| {
+            let pid: libc::pid_t = entry.ok()?.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // The command name (field 2) may hold spaces; the fields after its `)` do not.
+            let after_name = &stat[stat.rfind(')')? + 2..];
+            let parent = after_name.split(' ').nth(1)?.parse().ok()?;
+            Some((pid, parent))
+        })
+        .collect();
+    let mut found = Vec::new();
+    let mut frontier = vec![root];
+    while let Some(parent) = frontier.pop() {
+        for &(pid, _) in parents.iter().filter(|(_, p)| *p == parent) {
+            found.push(pid);
+            frontier.push(pid);
+        }
+    }
+    found
 }
 
 /// Spawns from one thread that lives as long as the process. PR_SET_PDEATHSIG fires when the

@@ -133,6 +133,9 @@ impl StackFaults {
         {
             problems.push(e.to_string());
         }
+        if damage.auth_http.is_some() {
+            settle().await;
+        }
         if damage.disconnected
             && let Err(e) = self.network(dependency, NetworkAction::Reconnect).await
         {
@@ -171,6 +174,13 @@ impl StackFaults {
             .upgrade()
             .ok_or_else(|| "the stack has stopped".to_owned())
     }
+}
+
+/// Re-pointing the `auth` proxy closes the service's keep-alive connections; its HTTP client
+/// notices that asynchronously. Without a pause the next request would race the close and
+/// report a reset instead of the answer the fault is about.
+async fn settle() {
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
 }
 
 impl FaultInjector for StackFaults {

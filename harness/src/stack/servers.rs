@@ -136,9 +136,9 @@ async fn native_postgres_fault(
 ) -> Result<(), String> {
     match action {
         ProcessAction::Stop => postgres.stop(),
-        ProcessAction::Kill => postgres.process().signal_group(libc::SIGKILL),
-        ProcessAction::Pause => postgres.process().signal_group(libc::SIGSTOP),
-        ProcessAction::Resume => postgres.process().signal_group(libc::SIGCONT),
+        ProcessAction::Kill => postgres.process().signal_tree(libc::SIGKILL),
+        ProcessAction::Pause => postgres.process().signal_tree(libc::SIGSTOP),
+        ProcessAction::Resume => postgres.process().signal_tree(libc::SIGCONT),
         ProcessAction::Restart => {
             postgres.stop();
             *postgres = Cluster::start(
@@ -163,9 +163,9 @@ async fn native_auth_fault(
 ) -> Result<(), String> {
     match action {
         ProcessAction::Stop => auth.stop(),
-        ProcessAction::Kill => auth.process().signal_group(libc::SIGKILL),
-        ProcessAction::Pause => auth.process().signal_group(libc::SIGSTOP),
-        ProcessAction::Resume => auth.process().signal_group(libc::SIGCONT),
+        ProcessAction::Kill => auth.process().signal_tree(libc::SIGKILL),
+        ProcessAction::Pause => auth.process().signal_tree(libc::SIGSTOP),
+        ProcessAction::Resume => auth.process().signal_tree(libc::SIGCONT),
         ProcessAction::Restart => {
             auth.stop();
             let log = context.run_dir.join("auth.log");

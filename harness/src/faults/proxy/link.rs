@@ -48,8 +48,12 @@ pub(crate) async fn run(
     let server = match TcpStream::connect(&upstream).await {
         Ok(server) => server,
         Err(error) => {
-            // Toxiproxy drops the client too: the client sees its connection closed.
-            tracing::warn!(%proxy, %upstream, %error, "fault proxy: cannot reach the upstream");
+            // Toxiproxy drops the client too. With a reset, always: a plain close would reach
+            // the client as a reset or as an end of stream depending on whether its request
+            // had arrived yet, and the same outage would read two ways. Expected under faults,
+            // so not a warning.
+            tracing::debug!(%proxy, %upstream, %error, "fault proxy: cannot reach the upstream");
+            let _ = client.set_zero_linger();
             return;
         }
     };

@@ -18,8 +18,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Where it differs from Toxiproxy, on purpose: a new upstream applies to new connections only
-//! (Toxiproxy closes open ones); unknown attributes, non-integer attributes, a toxicity outside
+//! Where it differs from Toxiproxy, on purpose: unknown attributes, non-integer attributes, a toxicity outside
 //! 0..=1 and a slicer with `average_size` 0 are refused with a 400; the timeout toxic's `timeout`
 //! counts from when the toxic reached the connection (Toxiproxy restarts it on every chunk).
 
@@ -189,7 +188,7 @@ impl FaultProxy {
         self.registry.create(name, listen, upstream, enabled).await
     }
 
-    /// Connections accepted from now on go to `upstream`; open ones keep their upstream.
+    /// Connections accepted from now on go to `upstream`; open ones are closed.
     pub async fn set_upstream(&self, name: &str, upstream: SocketAddr) -> Result<(), ProxyError> {
         let upstream = upstream.to_string();
         self.registry

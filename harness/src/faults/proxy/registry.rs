@@ -165,9 +165,9 @@ impl Registry {
         Ok(entry(&proxies, name)?.info(name))
     }
 
-    /// Toxiproxy's proxy update. A new listen address re-binds (closing open connections); a new
-    /// upstream is used by connections accepted from now on, while open ones keep theirs (the
-    /// service's pooled connections stay where they are; Toxiproxy would close them).
+    /// Toxiproxy's proxy update. A new listen address re-binds and a new upstream closes the
+    /// open connections, as in Toxiproxy: a pooled keep-alive connection to the old upstream
+    /// would otherwise never see the new one (the auth HTTP faults rely on this).
     pub async fn update(
         &self,
         name: &str,
@@ -347,7 +347,7 @@ fn same_address(a: &str, b: &str) -> bool {
 async fn accept(
     name: String,
     listener: TcpListener,
-    upstream: watch::Receiver<String>,
+    mut upstream: watch::Receiver<String>,
     toxics: watch::Receiver<Chain>,
     mut stop: oneshot::Receiver<()>,
     mut shutdown: watch::Receiver<bool>,
@@ -358,6 +358,10 @@ async fn accept(
             _ = &mut stop => break,
             _ = async { shutdown.wait_for(|down| *down).await.is_ok() } => break,
             Some(_) = links.join_next(), if !links.is_empty() => {}
+            changed = upstream.changed() => match changed {
+                Ok(()) => links.shutdown().await,
+                Err(_) => break,
+            },
             accepted = listener.accept() => match accepted {
                 Ok((client, _)) => {
                     let upstream = upstream.borrow().clone();

@@ -218,23 +218,31 @@ impl Replay<'_> {
     async fn check_sql(&mut self, query: &Template, expected: &Value) -> Result<(), String> {
         let query = self.render(query)?;
         let (expected, _) = self.render_json(expected)?;
-        if self.db.is_none() {
-            let connection = sqlx::PgConnection::connect(&self.runner.targets.db_url)
-                .await
-                .map_err(|error| format!("sql: cannot connect to the database: {error}"))?;
-            self.db = Some(connection);
-        }
-        let db = self.db.as_mut().expect("connected above");
         // to_jsonb keeps every column type comparable with the TOML value.
         let wrapped = format!("select to_jsonb(result) from ({}) as result", query.actual);
-        let row: Value = match sqlx::query_scalar(&wrapped).fetch_one(&mut *db).await {
-            Ok(row) => row,
-            Err(error) => {
-                // A fault may have broken the connection: the next check connects afresh.
-                if !matches!(error, sqlx::Error::Database(_)) {
-                    self.db = None;
+        // A fault (a killed or restarted database) may have broken the kept connection since
+        // the last check: that is no answer about the query, so connect afresh once.
+        let mut attempts = 2;
+        let row: Value = loop {
+            attempts -= 1;
+            if self.db.is_none() {
+                let connection = sqlx::PgConnection::connect(&self.runner.targets.db_url)
+                    .await
+                    .map_err(|error| format!("sql: cannot connect to the database: {error}"))?;
+                self.db = Some(connection);
+            }
+            let db = self.db.as_mut().expect("connected above");
+            match sqlx::query_scalar(&wrapped).fetch_one(&mut *db).await {
+                Ok(row) => break row,
+                Err(error) => {
+                    let broken = !matches!(error, sqlx::Error::Database(_));
+                    if broken {
+                        self.db = None;
+                    }
+                    if !broken || attempts == 0 {
+                        return Err(format!("sql `{}`: {error}", query.redacted));
+                    }
                 }
-                return Err(format!("sql `{}`: {error}", query.redacted));
             }
         };
         let actual = match &row {
