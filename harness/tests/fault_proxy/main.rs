@@ -5,6 +5,7 @@
 
 mod api;
 mod control;
+mod down;
 mod postgres;
 mod support;
 mod toxics;
