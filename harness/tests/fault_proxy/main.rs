@@ -7,5 +7,6 @@ mod api;
 mod control;
 mod down;
 mod postgres;
+mod stack;
 mod support;
 mod toxics;
