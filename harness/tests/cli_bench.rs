@@ -7,11 +7,16 @@ use std::process::Command;
 use regex::Regex;
 
 fn bench(args: &[&str]) -> String {
+    bench_with_env(args, &[])
+}
+
+fn bench_with_env(args: &[&str], env: &[(&str, &str)]) -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_harness"))
         .arg("bench")
         .args(["--runs", "1", "--duration", "1s", "--skip-cold"])
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(root)
         .output()
         .expect("run harness bench");
@@ -44,9 +49,12 @@ fn bench_prints_every_section_with_numbers() {
         ),
     );
     assert_line(&stdout, r"^native, cold .*skipped \(--skip-cold\)");
+    // A figure when a Docker engine answers and the local images exist, else the reason.
     assert_line(
         &stdout,
-        r"^containers .*not measured: no containers provider yet",
+        &format!(
+            r"^containers \(images present\)\s+({n}\s+{n}\s+{n}\s+1|-\s+-\s+-\s+0\s+not measured: \S.*)$"
+        ),
     );
     assert_line(
         &stdout,
@@ -83,6 +91,23 @@ fn bench_json_holds_every_figure() {
             > 0.0
     );
     assert!(report["boot"]["native_cold"]["not_measured"].is_string());
+    let containers = &report["boot"]["containers"];
+    match containers["not_measured"].as_str() {
+        Some(why) => assert!(
+            why.starts_with("not measured: ") && why.len() > "not measured: ".len(),
+            "{containers}"
+        ),
+        None => {
+            let figures = &containers["figures"];
+            assert_eq!(figures["runs"], 1, "{containers}");
+            let (min, median, max) = (
+                figures["min_ms"].as_f64().unwrap(),
+                figures["median_ms"].as_f64().unwrap(),
+                figures["max_ms"].as_f64().unwrap(),
+            );
+            assert!(0.0 < min && min <= median && median <= max, "{containers}");
+        }
+    }
     assert!(report["suite"]["steps"].as_u64().unwrap() > 0);
     let level = &report["throughput"][0];
     assert_eq!(level["clients"], 2);
@@ -105,4 +130,15 @@ fn bench_json_holds_every_figure() {
             > 0.0
     );
     assert!(report["targets"].as_array().unwrap().len() >= 4);
+}
+
+#[test]
+fn without_a_docker_engine_the_containers_row_says_why() {
+    let socket = tempfile::tempdir().unwrap().path().join("docker.sock");
+    let host = format!("unix://{}", socket.display());
+    let stdout = bench_with_env(&["--clients", "1"], &[("DOCKER_HOST", &host)]);
+    assert_line(
+        &stdout,
+        r"^containers \(images present\)\s+-\s+-\s+-\s+0\s+not measured: no Docker engine: .*docker\.sock",
+    );
 }

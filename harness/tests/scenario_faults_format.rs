@@ -157,6 +157,16 @@ fn step_with(lines: &str) -> String {
     "color",
     "unknown key `color` in this fault"
 )]
+#[case::down_with_toxicity(
+    step_with(r#"faults = [{ proxy = "auth", toxic = "down", toxicity = 0.5 }]"#),
+    "toxicity",
+    "unknown key `toxicity` in this fault: expected proxy, toxic"
+)]
+#[case::down_with_an_attribute(
+    step_with(r#"faults = [{ proxy = "auth", toxic = "down", timeout = 5 }]"#),
+    "timeout",
+    "unknown key `timeout` in this fault"
+)]
 #[case::unknown_toxic(
     step_with(r#"faults = [{ proxy = "db", toxic = "lag" }]"#),
     "\"lag\"",

@@ -107,7 +107,7 @@ pub async fn run(
     let boot = Boot {
         native_warm: measured(stats::Spread::of(&warm), "no runs (--runs 0)"),
         native_cold,
-        containers: Measured::NotMeasured("not measured: no containers provider yet".to_owned()),
+        containers: boot::containers(options.warm_runs, progress).await,
     };
     let memory = Memory { idle, under_load };
     let targets = report::check_targets(&boot, &suite, &levels, &memory);

@@ -193,9 +193,10 @@ pub fn severity(fault: &Fault, timeouts: Option<ServiceTimeouts>) -> Severity {
                 return Severity::Degrading;
             }
             match toxic.kind {
-                ToxicKind::Timeout | ToxicKind::ResetPeer | ToxicKind::LimitData => {
-                    Severity::Breaking
-                }
+                ToxicKind::Timeout
+                | ToxicKind::ResetPeer
+                | ToxicKind::LimitData
+                | ToxicKind::Down => Severity::Breaking,
                 ToxicKind::SlowClose | ToxicKind::Bandwidth | ToxicKind::Slicer => {
                     Severity::Degrading
                 }

@@ -27,6 +27,7 @@ fn attributes_of(kind: ToxicKind) -> &'static [&'static str] {
         ToxicKind::Bandwidth => &["rate"],
         ToxicKind::Slicer => &["average_size", "size_variation", "delay"],
         ToxicKind::LimitData => &["bytes"],
+        ToxicKind::Down => &[],
     }
 }
 
@@ -95,21 +96,19 @@ pub(super) fn fault(source: &Source, raw: &RawFault) -> Result<Fault, ParseError
 
 fn proxy(fields: &Fields, span: Range<usize>) -> Result<Fault, ParseError> {
     let dependency = fields.dependency("proxy")?;
-    let toxic = fields.required("toxic", span, |toxic: &str| {
-        if toxic == "down" {
-            return Ok(None);
-        }
-        ToxicKind::from_name(toxic).map(Some).ok_or_else(|| {
+    let kind = fields.required("toxic", span, |toxic: &str| {
+        ToxicKind::from_name(toxic).ok_or_else(|| {
             format!(
-                "unknown toxic `{toxic}`: expected down or one of {}",
+                "unknown toxic `{toxic}`: expected one of {}",
                 names(ToxicKind::ALL.map(ToxicKind::name))
             )
         })
     })?;
-    let Some(kind) = toxic else {
+    // `down` takes nothing, not even stream or toxicity; the stack disables the proxy for it.
+    if kind == ToxicKind::Down {
         fields.only(&["proxy", "toxic"])?;
         return Ok(Fault::Down { dependency });
-    };
+    }
     let stream = match fields.get("stream") {
         None => Stream::Downstream,
         Some(value) => match value.get_ref().as_str() {
@@ -285,6 +284,7 @@ pub fn describe(fault: &Fault) -> String {
                 )
                 .unwrap(),
                 ToxicKind::LimitData => write!(text, "{} B", number("bytes")).unwrap(),
+                ToxicKind::Down => text.push_str("toxic"),
             }
             write!(text, " ({}", stream_name(toxic.stream)).unwrap();
             if toxic.toxicity < 1.0 {

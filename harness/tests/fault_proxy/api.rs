@@ -10,7 +10,7 @@ use tokio::net::TcpStream;
 use crate::support::upstream;
 
 /// Sends `body` (if any) and returns the status and the JSON answer (`null` when empty).
-async fn call(
+pub async fn call(
     faults: &FaultProxy,
     method: Method,
     path: &str,
@@ -35,7 +35,7 @@ async fn call(
 }
 
 /// Checks Toxiproxy's error shape and that the message mentions `needle`.
-fn assert_error(answer: &(StatusCode, Value), status: u16, needle: &str) {
+pub fn assert_error(answer: &(StatusCode, Value), status: u16, needle: &str) {
     assert_eq!(answer.0.as_u16(), status, "{answer:?}");
     assert_eq!(answer.1["status"], json!(status), "{answer:?}");
     let message = answer.1["error"]

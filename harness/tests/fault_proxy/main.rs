@@ -5,6 +5,8 @@
 
 mod api;
 mod control;
+mod down;
 mod postgres;
+mod stack;
 mod support;
 mod toxics;

@@ -33,6 +33,8 @@ pub(crate) enum Effect {
     LimitData {
         bytes: u64,
     },
+    /// Acts on the proxy, not on bytes: the registry closes the listener while it is present.
+    Down,
 }
 
 /// A toxic on a proxy. `key` changes whenever the toxic is added or updated, so connections
@@ -54,6 +56,7 @@ fn attributes_of(kind: ToxicKind) -> &'static [(&'static str, u64)] {
         ToxicKind::Bandwidth => &[("rate", 0)],
         ToxicKind::Slicer => &[("average_size", 0), ("size_variation", 0), ("delay", 0)],
         ToxicKind::LimitData => &[("bytes", 0)],
+        ToxicKind::Down => &[],
     }
 }
 
@@ -79,6 +82,14 @@ pub(crate) fn validate(
     if !(0.0..=1.0).contains(&spec.toxicity) {
         return Err(bad(format!(
             "toxicity must be a probability between 0 and 1, got {}",
+            spec.toxicity
+        )));
+    }
+    // A refused connect cannot be rolled per connection: the listener is either open or not.
+    if spec.kind == ToxicKind::Down && spec.toxicity != 1.0 {
+        return Err(bad(format!(
+            "toxicity must be 1 for a down toxic, got {}: down refuses every connection \
+             (the listener is closed), it cannot pick some",
             spec.toxicity
         )));
     }
@@ -124,6 +135,7 @@ pub(crate) fn validate(
             delay: values[2],
         },
         ToxicKind::LimitData => Effect::LimitData { bytes: values[0] },
+        ToxicKind::Down => Effect::Down,
     };
     // Toxiproxy accepts this default and then recurses forever on the first chunk.
     if let Effect::Slicer {

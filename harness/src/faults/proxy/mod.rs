@@ -20,7 +20,11 @@
 //!
 //! Where it differs from Toxiproxy, on purpose: unknown attributes, non-integer attributes, a toxicity outside
 //! 0..=1 and a slicer with `average_size` 0 are refused with a 400; the timeout toxic's `timeout`
-//! counts from when the toxic reached the connection (Toxiproxy restarts it on every chunk).
+//! counts from when the toxic reached the connection (Toxiproxy restarts it on every chunk); and
+//! a `down` toxic (no attributes, toxicity 1 only) that Toxiproxy lacks: while it is present
+//! the proxy refuses connects and severs open connections exactly as when disabled, and shows
+//! `enabled: false`; removing it listens again on the same address unless the user disabled
+//! the proxy meanwhile.
 
 mod api;
 mod attributes;
@@ -48,6 +52,7 @@ pub struct ProxyInfo {
     /// The bound address while enabled (`127.0.0.1:PORT`).
     pub listen: String,
     pub upstream: String,
+    /// Whether it listens: false when disabled or while it has a `down` toxic.
     pub enabled: bool,
     /// Upstream toxics first, then downstream ones, each in the order they were added.
     pub toxics: Vec<ToxicSpec>,

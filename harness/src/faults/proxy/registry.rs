@@ -2,8 +2,10 @@
 //! accept loop of each enabled one. Both the Rust API and the HTTP API act through here.
 //!
 //! A disabled proxy has no listener at all, so a connect is refused by the kernel (ECONNREFUSED)
-//! rather than accepted and closed; disabling also ends every open connection. The accept loop
-//! owns its connections in a `JoinSet`, so stopping it closes them all before `stop` returns.
+//! rather than accepted and closed; disabling also ends every open connection. A `down` toxic
+//! does the same while it is present, independently of the user's `enabled`: the proxy listens
+//! only when it is enabled and has no `down` toxic. The accept loop owns its connections in a
+//! `JoinSet`, so stopping it closes them all before `stop` returns.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,7 +19,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use super::attributes::{self, Toxic};
 use super::link::{self, Chain};
 use super::{ProxyError, ProxyInfo};
-use crate::faults::{Stream, ToxicSpec};
+use crate::faults::{Stream, ToxicKind, ToxicSpec};
 
 pub(crate) struct Registry {
     proxies: Mutex<BTreeMap<String, Entry>>,
@@ -31,6 +33,8 @@ struct Entry {
     listen: String,
     upstream: watch::Sender<String>,
     toxics: watch::Sender<Chain>,
+    /// What the user asked for (create, update, reset); a `down` toxic overrides it.
+    enabled: bool,
     running: Option<Running>,
 }
 
@@ -49,6 +53,7 @@ impl Entry {
             name: name.to_string(),
             listen: self.listen.clone(),
             upstream: self.upstream.borrow().clone(),
+            // Whether it listens: false while a `down` toxic is there, as the connects see it.
             enabled: self.running.is_some(),
             toxics: specs,
         }
@@ -99,6 +104,27 @@ impl Entry {
         Ok(())
     }
 
+    fn is_down(&self) -> bool {
+        self.toxics
+            .borrow()
+            .iter()
+            .any(|t| t.spec.kind == ToxicKind::Down)
+    }
+
+    /// Listens if enabled and without a `down` toxic, else closes the listener and connections.
+    async fn settle(
+        &mut self,
+        name: &str,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<(), ProxyError> {
+        if self.enabled && !self.is_down() {
+            self.start(name, shutdown).await
+        } else {
+            self.stop().await;
+            Ok(())
+        }
+    }
+
     /// Closes the listener and every connection; returns once they are closed.
     async fn stop(&mut self) {
         if let Some(running) = self.running.take() {
@@ -142,11 +168,10 @@ impl Registry {
             },
             upstream: watch::Sender::new(upstream.to_string()),
             toxics: watch::Sender::new(Arc::new(Vec::new())),
+            enabled,
             running: None,
         };
-        if enabled {
-            entry.start(name, self.shutdown.clone()).await?;
-        }
+        entry.settle(name, self.shutdown.clone()).await?;
         let info = entry.info(name);
         proxies.insert(name.to_string(), entry);
         Ok(info)
@@ -183,16 +208,12 @@ impl Registry {
             }
             entry.upstream.send_replace(upstream.to_string());
         }
-        let enable = enabled.unwrap_or(entry.running.is_some());
+        entry.enabled = enabled.unwrap_or(entry.enabled);
         if let Some(listen) = listen.filter(|l| !same_address(l, &entry.listen)) {
             entry.stop().await;
             entry.listen = listen.to_string();
         }
-        if enable {
-            entry.start(name, self.shutdown.clone()).await?;
-        } else {
-            entry.stop().await;
-        }
+        entry.settle(name, self.shutdown.clone()).await?;
         Ok(entry.info(name))
     }
 
@@ -227,6 +248,7 @@ impl Registry {
         entry
             .toxics
             .send_modify(|chain| Arc::make_mut(chain).push(toxic));
+        entry.settle(name, self.shutdown.clone()).await?;
         Ok(spec)
     }
 
@@ -266,6 +288,8 @@ impl Registry {
         Ok(spec)
     }
 
+    /// Removing the last `down` toxic listens again on the same address, if the proxy is
+    /// enabled; if that address was taken meanwhile the toxic is gone and the error says so.
     pub async fn remove_toxic(&self, name: &str, toxic: &str) -> Result<(), ProxyError> {
         let mut proxies = self.proxies.lock().await;
         let entry = entry_mut(&mut proxies, name)?;
@@ -273,7 +297,7 @@ impl Registry {
         entry
             .toxics
             .send_modify(|chain| Arc::make_mut(chain).retain(|t| t.spec.name != toxic));
-        Ok(())
+        entry.settle(name, self.shutdown.clone()).await
     }
 
     /// Every proxy enabled (or one, with `only`), its toxics removed. Goes through all of them
@@ -291,6 +315,7 @@ impl Registry {
             entry
                 .toxics
                 .send_modify(|chain| Arc::make_mut(chain).clear());
+            entry.enabled = true;
             if let Err(error) = entry.start(name, self.shutdown.clone()).await {
                 first_error.get_or_insert(error);
             }

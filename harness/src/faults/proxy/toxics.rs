@@ -177,6 +177,8 @@ pub(crate) fn apply(
                 .collect();
             work.extend(pieces.into_iter().rev());
         }
+        // No connection lives while it is present; one that races its arrival passes untouched.
+        Effect::Down => top.passed.push(key),
         Effect::LimitData { bytes } => {
             if let Some(data) = top.data.as_mut() {
                 let left = bytes.saturating_sub(state.sent);
