@@ -183,12 +183,14 @@ impl<'r> Replay<'r> {
             let Some(limit) = step.recover else {
                 return attempt;
             };
-            let recovered = attempt.response.as_ref().is_ok_and(|received| {
-                match request.expect.status {
-                    Some(status) => received.status == status,
-                    None => (200..300).contains(&received.status),
-                }
-            });
+            let recovered =
+                attempt
+                    .response
+                    .as_ref()
+                    .is_ok_and(|received| match request.expect.status {
+                        Some(status) => received.status == status,
+                        None => (200..300).contains(&received.status),
+                    });
             if recovered {
                 return attempt;
             }

@@ -146,20 +146,27 @@ impl ChildProcess {
 
     /// Sends `signal` to the child and every process it started. Not the process group:
     /// PostgreSQL's backends call setsid(), so a group signal would freeze or kill only the
-    /// postmaster while the backends went on serving their open connections. The child is
-    /// signalled first, so it starts no new process in between.
+    /// postmaster while the backends went on serving their open connections.
     pub(crate) fn signal_tree(&mut self, signal: libc::c_int) {
         if self.exited().is_some() {
             return;
         }
         let root = self.child.id() as libc::pid_t;
-        let family = descendants(root);
-        for pid in std::iter::once(root).chain(family) {
-            // SAFETY: plain syscall on our child and its descendants, found a moment ago.
+        // SAFETY (every kill below): plain syscalls on our child and the descendants found a
+        // moment ago. Frozen first, the child forks nothing while its family is listed.
+        unsafe { libc::kill(root, libc::SIGSTOP) };
+        for pid in descendants(root) {
             unsafe { libc::kill(pid, signal) };
         }
-        if signal == libc::SIGKILL {
-            let _ = self.child.wait();
+        unsafe { libc::kill(root, signal) };
+        match signal {
+            libc::SIGKILL => {
+                let _ = self.child.wait();
+            }
+            libc::SIGSTOP => {}
+            _ => unsafe {
+                libc::kill(root, libc::SIGCONT);
+            },
         }
     }
 

@@ -1,7 +1,7 @@
 //! Disabling, re-pointing, resetting and shutting down proxies, and the errors the Rust API gives.
 
-use tokio::io::AsyncWriteExt;
 use std::io::ErrorKind;
+use tokio::io::AsyncWriteExt;
 
 use harness::faults::proxy::FaultProxy;
 use harness::faults::{Stream, ToxicKind};
@@ -45,7 +45,10 @@ async fn set_upstream_severs_open_connections_and_redirects_new_ones() {
     // A keep-alive connection to the old upstream would never see the new one: it is closed.
     let _ = before.write_all(b"z").await;
     let rest = read_to_end(&mut before).await.unwrap_or_default();
-    assert!(rest.is_empty(), "the open connection still reached an upstream: {rest:?}");
+    assert!(
+        rest.is_empty(),
+        "the open connection still reached an upstream: {rest:?}"
+    );
 }
 
 #[tokio::test]

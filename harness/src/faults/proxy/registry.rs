@@ -206,7 +206,12 @@ impl Registry {
             if upstream.is_empty() {
                 return Err(ProxyError::MissingField("upstream"));
             }
-            entry.upstream.send_replace(upstream.to_string());
+            if *entry.upstream.borrow() != upstream {
+                entry.upstream.send_replace(upstream.to_string());
+                // Closes the open connections before answering, so the caller's next request
+                // cannot race them; `settle` listens again on the same address.
+                entry.stop().await;
+            }
         }
         entry.enabled = enabled.unwrap_or(entry.enabled);
         if let Some(listen) = listen.filter(|l| !same_address(l, &entry.listen)) {
@@ -372,7 +377,7 @@ fn same_address(a: &str, b: &str) -> bool {
 async fn accept(
     name: String,
     listener: TcpListener,
-    mut upstream: watch::Receiver<String>,
+    upstream: watch::Receiver<String>,
     toxics: watch::Receiver<Chain>,
     mut stop: oneshot::Receiver<()>,
     mut shutdown: watch::Receiver<bool>,
@@ -383,10 +388,6 @@ async fn accept(
             _ = &mut stop => break,
             _ = async { shutdown.wait_for(|down| *down).await.is_ok() } => break,
             Some(_) = links.join_next(), if !links.is_empty() => {}
-            changed = upstream.changed() => match changed {
-                Ok(()) => links.shutdown().await,
-                Err(_) => break,
-            },
             accepted = listener.accept() => match accepted {
                 Ok((client, _)) => {
                     let upstream = upstream.borrow().clone();

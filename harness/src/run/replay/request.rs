@@ -235,7 +235,14 @@ impl Replay<'_> {
             match sqlx::query_scalar(&wrapped).fetch_one(&mut *db).await {
                 Ok(row) => break row,
                 Err(error) => {
-                    let broken = !matches!(error, sqlx::Error::Database(_));
+                    // A server that is shutting down or lost its postmaster says so (class 57P)
+                    // and closes the connection: broken too, though PostgreSQL said it.
+                    let broken = match &error {
+                        sqlx::Error::Database(db) => {
+                            db.code().is_some_and(|code| code.starts_with("57P"))
+                        }
+                        _ => true,
+                    };
                     if broken {
                         self.db = None;
                     }
