@@ -20,7 +20,13 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let pool = PgPoolOptions::new()
         .max_connections(10)
-        .acquire_timeout(Duration::from_secs(10))
+        // GoTrue's database/sql dials on demand and fails the request at once when the database
+        // refuses; sqlx retries a refused connect until this timeout instead. Kept short, a dead
+        // database is a 500 "Database error querying schema" within a second, not a hang.
+        .acquire_timeout(Duration::from_secs(1))
+        // Nor does database/sql ping a pooled connection before use: a frozen database hangs
+        // the request (the caller's timeout ends it), it does not become a quick 500.
+        .test_before_acquire(false)
         .connect(&config.database_url)
         .await
         .context("cannot connect to the database named by GOTRUE_DB_DATABASE_URL")?;

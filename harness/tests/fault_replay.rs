@@ -183,9 +183,9 @@ async fn faults_come_before_the_request_and_during_faults_go_after_it_even_on_fa
     assert!(
         text.ends_with(
             "## invariants\nacknowledged writes: held (2 acknowledged, 2 rows)\n\
-             no misleading errors: held (1 reference request(s) under faults (service timeouts \
+             no misleading errors: held (1 reference step(s) under faults (service timeouts \
              unknown: hangs not checked))\n\
-             no internals: held (2 reference response(s))\n\
+             no internals: held (2 reference step(s))\n\
              recovery: held (a reference request succeeded after the last clear (step 3))\n"
         ),
         "{text}"

@@ -154,7 +154,7 @@ fn an_outage_answered_503_or_504_in_time_is_not_misleading() {
     ];
     let result = misleading_errors(&events, TIMEOUTS);
     assert_eq!(result.outcome, Outcome::Held, "{result:?}");
-    assert_eq!(result.detail, "4 reference request(s) under faults");
+    assert_eq!(result.detail, "4 reference step(s) under faults");
 }
 
 #[test]
@@ -328,7 +328,7 @@ fn clean_bodies_and_other_stages_show_no_internals() {
     leaky.stage = Some("debrief-final".into());
     let result = internals(&[Event::Request(clean), Event::Request(leaky)]);
     assert_eq!(result.outcome, Outcome::Held, "{result:?}");
-    assert_eq!(result.detail, "1 reference response(s)");
+    assert_eq!(result.detail, "1 reference step(s)");
 }
 
 #[test]
