@@ -15,6 +15,12 @@ fn bench_with_env(args: &[&str], env: &[(&str, &str)]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_harness"))
         .arg("bench")
         .args(["--runs", "1", "--duration", "1s", "--skip-cold"])
+        // One contract scenario and one fault scenario keep the suite short (the fault
+        // scenarios wait out the service's timeouts on purpose).
+        .args([
+            "scenarios/canonical-success.toml",
+            "scenarios/fault-auth-down.toml",
+        ])
         .args(args)
         .envs(env.iter().copied())
         .current_dir(root)
@@ -58,8 +64,9 @@ fn bench_prints_every_section_with_numbers() {
     );
     assert_line(
         &stdout,
-        &format!(r"^\d+ scenarios \(0 failed\), \d+ steps: {n} ms wall, {n} ms per step \(mean\)"),
+        &format!(r"^2 scenarios \(0 failed\), \d+ steps: {n} ms wall, {n} ms per step \(mean\)"),
     );
+    assert_line(&stdout, &format!(r"^  of which 1 fault scenarios: {n} ms"));
     for clients in [1, 4] {
         // clients, service req/s p50 p99 errors, pgbench tps, ratio, GET /user req/s p50 p99, ratio
         let row = format!(r"^{clients}\s+{n}\s+{n}\s+{n}\s+0\s+{n}\s+{n}\s+{n}\s+{n}\s+{n}\s+{n}$");

@@ -81,8 +81,15 @@ pub async fn run(
         stack.auth_pid().expect("the bench runs a native stack"),
     );
 
+    // The suite on a stack of its own, with the fault proxy its fault scenarios need; the load
+    // below goes straight to the servers, as pgbench does.
     progress(&format!("replaying {} scenarios", scenarios.len()));
-    let suite = replay_suite(&stack, scenarios).await;
+    let suite_stack = Stack::builder()
+        .provider(crate::stack::Provider::Native)
+        .start()
+        .await?;
+    let suite = replay_suite(&suite_stack, scenarios).await;
+    suite_stack.stop().await?;
 
     let levels = throughput(&stack, options, progress).await;
     stack.stop().await?;
@@ -134,10 +141,15 @@ async fn replay_suite(stack: &Stack, scenarios: &[Scenario]) -> Suite {
     let started = Instant::now();
     let mut steps = 0;
     let mut failed_scenarios = 0;
+    let (mut fault_scenarios, mut fault_wall) = (0, Duration::ZERO);
     for scenario in scenarios {
         let report = runner.replay(scenario).await;
         steps += report.steps.len();
         failed_scenarios += usize::from(!report.passed());
+        if scenario.injects_faults() {
+            fault_scenarios += 1;
+            fault_wall += report.elapsed;
+        }
     }
     let wall_ms = started.elapsed().as_secs_f64() * 1e3;
     Suite {
@@ -145,6 +157,8 @@ async fn replay_suite(stack: &Stack, scenarios: &[Scenario]) -> Suite {
         steps,
         failed_scenarios,
         wall_ms,
+        fault_scenarios,
+        fault_wall_ms: fault_wall.as_secs_f64() * 1e3,
         per_step_mean_ms: if steps == 0 {
             0.0
         } else {

@@ -139,6 +139,12 @@ pub fn render(report: &BenchReport) -> String {
         num(s.per_step_mean_ms),
         target_for(report, "all scenarios"),
     );
+    let _ = writeln!(
+        out,
+        "  of which {} fault scenarios: {} ms, mostly the service's timeouts they wait out on purpose",
+        s.fault_scenarios,
+        num(s.fault_wall_ms),
+    );
 
     out.push_str(
         "\nPOST /api/session/create (reference stage) against its limits at the same concurrency\n",

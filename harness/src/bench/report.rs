@@ -57,6 +57,9 @@ pub struct Suite {
     pub failed_scenarios: usize,
     pub wall_ms: f64,
     pub per_step_mean_ms: f64,
+    /// The scenarios that inject faults, and their share of `wall_ms`.
+    pub fault_scenarios: usize,
+    pub fault_wall_ms: f64,
 }
 
 /// One concurrency level: the service, and its two limits at the same concurrency.
