@@ -33,10 +33,7 @@ async fn docker_or_skip() -> Option<Docker> {
         let why = availability.as_ref().err().cloned();
         if let Some(why) = &why {
             // Straight to the stderr handle: libtest captures eprintln! of passing tests.
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED containers tests: {why} (docker/build.sh builds the images)"
-            );
+            let _ = writeln!(std::io::stderr(), "SKIPPED containers tests: {why}");
         }
         why
     });

@@ -41,13 +41,20 @@ pub struct LoadFigures {
 /// measure the scheduler rather than the service.
 pub async fn run(request: &Request, clients: usize, duration: Duration) -> LoadFigures {
     let request = request.clone();
+    on_own_runtime(async move { run_clients(&request, clients, duration).await }).await
+}
+
+/// Runs `load` on a two-thread runtime of its own, on threads of its own, and waits for it.
+pub(crate) async fn on_own_runtime<T: Send + 'static>(
+    load: impl Future<Output = T> + Send + 'static,
+) -> T {
     tokio::task::spawn_blocking(move || {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .expect("a load runtime builds")
-            .block_on(run_clients(&request, clients, duration))
+            .block_on(load)
     })
     .await
     .expect("a load loop does not panic")

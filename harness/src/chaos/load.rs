@@ -67,16 +67,7 @@ impl Load {
     /// behind them would time the scheduler rather than the service.
     pub async fn run(&self, start: Instant, stop: Arc<AtomicBool>) -> Vec<Record> {
         let load = self.clone();
-        tokio::task::spawn_blocking(move || {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("a load runtime builds")
-                .block_on(load.run_clients(start, stop))
-        })
-        .await
-        .expect("a chaos client does not panic")
+        crate::bench::load::on_own_runtime(async move { load.run_clients(start, stop).await }).await
     }
 
     async fn run_clients(self, start: Instant, stop: Arc<AtomicBool>) -> Vec<Record> {
