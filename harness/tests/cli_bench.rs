@@ -72,6 +72,20 @@ fn bench_prints_every_section_with_numbers() {
         let row = format!(r"^{clients}\s+{n}\s+{n}\s+{n}\s+0\s+{n}\s+{n}\s+{n}\s+{n}\s+{n}\s+{n}$");
         assert_line(&stdout, &row);
     }
+    // reference-local: clients, req/s, p50, p99, errors, local/pgbench, local/remote
+    assert_line(&stdout, r"^The same request on reference-local");
+    for clients in [1, 4] {
+        assert_line(
+            &stdout,
+            &format!(r"^{clients}\s+{n}\s+{n}\s+{n}\s+0\s+{n}\s+{n}$"),
+        );
+    }
+    assert_line(
+        &stdout,
+        &format!(
+            r"^local validation/pgbench at 4 clients\s+{n} %\s+≥ 80.0 % → {n}× (meets|misses)$"
+        ),
+    );
     assert_line(&stdout, &format!(r"^idle\s+{n}\s+{n}\s+\d+\s+{n}$"));
     assert_line(
         &stdout,

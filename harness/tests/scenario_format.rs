@@ -11,6 +11,7 @@ const STAGES: &[&str] = &[
     "anon-client",
     "debrief-final",
     "reference",
+    "reference-local",
 ];
 
 fn parse(text: &str) -> Result<Scenario, harness::scenario::ParseError> {

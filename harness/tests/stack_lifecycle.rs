@@ -43,7 +43,7 @@ async fn assert_answers(stack: &Stack) {
 }
 
 /// What `harness up --output env` prints and `Stack::env()` returns, in order.
-const ENV_KEYS: [&str; 12] = [
+const ENV_KEYS: [&str; 13] = [
     "DB_URL",
     "AUTH_URL",
     "JWT_SECRET",
@@ -56,6 +56,7 @@ const ENV_KEYS: [&str; 12] = [
     "STAGE_ANON_CLIENT_URL",
     "STAGE_DEBRIEF_FINAL_URL",
     "STAGE_REFERENCE_URL",
+    "STAGE_REFERENCE_LOCAL_URL",
 ];
 
 #[tokio::test]

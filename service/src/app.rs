@@ -39,7 +39,10 @@ pub struct AppState {
 /// ```
 pub async fn app(config: &Config, stage: Stage) -> Result<Router, ServiceError> {
     let state = AppState {
-        auth: AuthClient::new(config).map_err(ServiceError::HttpClient)?,
+        auth: match stage {
+            Stage::ReferenceLocal => AuthClient::local(config)?,
+            _ => AuthClient::new(config).map_err(ServiceError::HttpClient)?,
+        },
         db: Database::connect_lazy(config).map_err(ServiceError::DatabaseUrl)?,
         cookie_name: config.auth_cookie_name().into(),
     };

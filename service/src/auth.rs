@@ -74,20 +74,61 @@ pub enum AuthFailure {
         code: String,
         message: String,
     },
+    /// The token failed our own verification (reference-local): the auth server was not asked.
+    #[error("the token failed local verification: {0}")]
+    InvalidLocally(String),
     /// We could not get a trustworthy answer: unreachable, timed out, 5xx, 429, or nonsense.
     #[error("the auth server is unavailable: {0}")]
     Unavailable(String),
 }
 
-/// Calls the auth server the way supabase-js `auth.getUser(jwt)` does.
-#[derive(Debug, Clone)]
+/// Calls the auth server the way supabase-js `auth.getUser(jwt)` does, or (reference-local)
+/// verifies the token itself against the project's secret.
+#[derive(Clone)]
 pub struct AuthClient {
     http: reqwest::Client,
     user_endpoint: String,
     anon_key: String,
+    local: Option<LocalVerifier>,
+}
+
+impl std::fmt::Debug for AuthClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthClient")
+            .field("user_endpoint", &self.user_endpoint)
+            .field("local", &self.local.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// HS256 verification as GoTrue does it: signature, `exp`, `aud` = authenticated, a UUID `sub`.
+/// What it cannot see is the session: a token whose session logged out still verifies.
+#[derive(Clone)]
+struct LocalVerifier {
+    key: jsonwebtoken::DecodingKey,
+    validation: jsonwebtoken::Validation,
 }
 
 impl AuthClient {
+    /// Verifies tokens locally with `config.jwt_secret`; no call to the auth server.
+    pub fn local(config: &Config) -> Result<Self, crate::ServiceError> {
+        let secret = config
+            .jwt_secret
+            .as_ref()
+            .ok_or(crate::ServiceError::NoJwtSecret)?;
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+        validation.set_audience(&["authenticated"]);
+        validation.set_required_spec_claims(&["exp", "sub", "aud"]);
+        // GoTrue allows no clock skew either.
+        validation.leeway = 0;
+        let mut client = Self::new(config).map_err(crate::ServiceError::HttpClient)?;
+        client.local = Some(LocalVerifier {
+            key: jsonwebtoken::DecodingKey::from_secret(secret.as_bytes()),
+            validation,
+        });
+        Ok(client)
+    }
+
     pub fn new(config: &Config) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .timeout(config.auth_timeout)
@@ -97,11 +138,15 @@ impl AuthClient {
             http,
             user_endpoint: config.user_endpoint(),
             anon_key: config.anon_key.clone(),
+            local: None,
         })
     }
 
     /// `GET {auth}/user` with the token; the user it names, or why not.
     pub async fn get_user(&self, token: &str) -> Result<User, AuthFailure> {
+        if let Some(local) = &self.local {
+            return local.verify(token);
+        }
         let response = self
             .http
             .get(&self.user_endpoint)
@@ -130,6 +175,21 @@ impl AuthClient {
                 "the auth server answered for user {id}, but the token's sub differs"
             )));
         }
+        Ok(User { id, claims })
+    }
+}
+
+impl LocalVerifier {
+    fn verify(&self, token: &str) -> Result<User, AuthFailure> {
+        let rejected = AuthFailure::InvalidLocally;
+        let data = jsonwebtoken::decode::<Value>(token, &self.key, &self.validation)
+            .map_err(|e| rejected(format!("{e}")))?;
+        let claims = data.claims;
+        let id = claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .and_then(|sub| sub.parse::<Uuid>().ok())
+            .ok_or_else(|| rejected("the sub claim is not a UUID".to_owned()))?;
         Ok(User { id, claims })
     }
 }

@@ -35,6 +35,8 @@ pub struct Config {
     pub db_timeout: Duration,
     /// Most pooled connections held at once.
     pub max_connections: u32,
+    /// The project's JWT secret, for the `reference-local` stage, which verifies tokens itself.
+    pub jwt_secret: Option<String>,
 }
 
 impl Config {
@@ -51,6 +53,7 @@ impl Config {
             auth_timeout: DEFAULT_AUTH_TIMEOUT,
             db_timeout: DEFAULT_DB_TIMEOUT,
             max_connections: 10,
+            jwt_secret: None,
         }
     }
 
@@ -67,6 +70,12 @@ impl Config {
 
     pub fn with_db_timeout(mut self, timeout: Duration) -> Self {
         self.db_timeout = timeout;
+        self
+    }
+
+    /// The HS256 secret the auth server signs with (SUPABASE_JWT_SECRET).
+    pub fn with_jwt_secret(mut self, secret: impl Into<String>) -> Self {
+        self.jwt_secret = Some(secret.into());
         self
     }
 

@@ -26,6 +26,10 @@ pub enum ServiceError {
     HttpClient(#[source] reqwest::Error),
     #[error("DATABASE_URL is not usable: {0}")]
     DatabaseUrl(#[source] sqlx::Error),
+    #[error(
+        "the reference-local stage verifies tokens itself and needs the JWT secret (SUPABASE_JWT_SECRET)"
+    )]
+    NoJwtSecret,
 
     /// No bearer credentials at all (no header, or another scheme).
     #[error("no bearer token in the Authorization header")]
@@ -114,7 +118,7 @@ impl IntoResponse for ServiceError {
                 RETRY_AFTER,
                 RETRY_AFTER_SECONDS.to_string(),
             ),
-            Self::HttpClient(_) | Self::DatabaseUrl(_) | Self::Internal(_) => reply(
+            Self::HttpClient(_) | Self::DatabaseUrl(_) | Self::NoJwtSecret | Self::Internal(_) => reply(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal_error",
                 "Unexpected error. Quote the request id when reporting it.".into(),
@@ -173,6 +177,7 @@ impl ServiceError {
             | Self::Internal(_)
             | Self::HttpClient(_)
             | Self::DatabaseUrl(_)
+            | Self::NoJwtSecret
             | Self::CookieParse(_)
             | Self::DebriefFailed(_) => tracing::error!(error = %self, "request failed"),
             _ => tracing::info!(error = %self, "request refused"),

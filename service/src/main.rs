@@ -23,7 +23,10 @@ struct Args {
     /// Connects as `authenticator`.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     database_url: String,
-    /// route-missing, cookie-first, anon-client, debrief-final or reference.
+    /// The HS256 secret; needed by the reference-local stage only.
+    #[arg(long, env = "SUPABASE_JWT_SECRET", hide_env_values = true)]
+    jwt_secret: Option<String>,
+    /// route-missing, cookie-first, anon-client, debrief-final, reference or reference-local.
     #[arg(long, default_value = "reference")]
     stage: Stage,
     #[arg(long, default_value = "127.0.0.1:3000")]
@@ -53,9 +56,12 @@ async fn main() -> anyhow::Result<()> {
         (None, Some(project)) => Config::auth_url_for_project(&project),
         (None, None) => anyhow::bail!("set SUPABASE_URL or SUPABASE_AUTH_URL"),
     };
-    let config = Config::new(auth_url, args.anon_key, args.database_url)
+    let mut config = Config::new(auth_url, args.anon_key, args.database_url)
         .with_auth_timeout(args.auth_timeout)
         .with_db_timeout(args.db_timeout);
+    if let Some(secret) = args.jwt_secret {
+        config = config.with_jwt_secret(secret);
+    }
 
     let router = service::app(&config, args.stage)
         .await

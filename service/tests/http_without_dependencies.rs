@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{TOKEN, post, serve};
+use common::{TOKEN, nothing_listening, post, serve};
 use service::{ROUTE, Stage};
 
 #[tokio::test]
@@ -143,6 +143,19 @@ async fn every_response_carries_a_request_id_and_honours_the_callers() {
         let echoed = post(&url, &[("x-request-id", "caller-7")], "").await;
         assert_eq!(echoed.headers()["x-request-id"], "caller-7", "{stage}");
     }
+}
+
+#[tokio::test]
+async fn reference_local_needs_the_jwt_secret_and_says_so() {
+    let config = nothing_listening();
+    let without = service::Config {
+        jwt_secret: None,
+        ..config
+    };
+    let error = service::app(&without, Stage::ReferenceLocal)
+        .await
+        .expect_err("no secret, no local verification");
+    assert!(error.to_string().contains("SUPABASE_JWT_SECRET"), "{error}");
 }
 
 /// A server that answers mid-upload and then closes with bytes unread makes the client see a

@@ -190,6 +190,13 @@ async fn throughput(
         body: Some("{}".to_owned()),
         expect: 200,
     };
+    let local = Request {
+        url: format!(
+            "{}/api/session/create",
+            stack.stages().url(service::Stage::ReferenceLocal)
+        ),
+        ..service.clone()
+    };
     let get_user = Request {
         method: reqwest::Method::GET,
         url: format!("{}/user", stack.auth_url()),
@@ -228,6 +235,10 @@ async fn throughput(
         if let Some(sampler) = sampler {
             under_load = sampler.stop();
         }
+        progress(&format!(
+            "POST /api/session/create on reference-local, {clients} clients"
+        ));
+        let local_figures = load::run(&local, clients, options.duration).await;
         progress(&format!("GET /user, {clients} clients"));
         let auth_figures = load::run(&get_user, clients, options.duration).await;
         progress(&format!("pgbench, {clients} clients"));
@@ -244,7 +255,12 @@ async fn throughput(
             .map_or_else(|e| Measured::NotMeasured(e.to_string()), Measured::Figures),
             Err(error) => Measured::NotMeasured(error.to_string()),
         };
-        levels.push(Level::new(service_figures, pgbench_figures, auth_figures));
+        levels.push(Level::new(
+            service_figures,
+            pgbench_figures,
+            auth_figures,
+            local_figures,
+        ));
     }
     Ok((levels, under_load))
 }

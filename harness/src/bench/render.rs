@@ -206,6 +206,34 @@ pub fn render(report: &BenchReport) -> String {
         target_for(report, "service p99")
     );
 
+    out.push_str(
+        "\nThe same request on reference-local: the token verified against the secret, no GET /user\n",
+    );
+    let mut local = Table::default();
+    local.row([
+        "clients",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "errors",
+        "local/pgbench",
+        "local/remote",
+    ]);
+    for level in &report.throughput {
+        let figures = &level.service_local;
+        local.row([
+            level.clients.to_string(),
+            num(figures.requests_per_s),
+            num(figures.p50_ms),
+            num(figures.p99_ms),
+            figures.errors.to_string(),
+            ratio(level.local_over_pgbench),
+            ratio(level.local_over_remote),
+        ]);
+    }
+    out.push_str(&local.render());
+    let _ = writeln!(out, "  target: {}", target_for(report, "local validation"));
+
     out.push_str("\nMemory, MiB (the service's stages run inside the harness: its RSS is apart)\n");
     let mut memory = Table::default();
     memory.row([

@@ -69,10 +69,16 @@ pub struct Level {
     pub service: LoadFigures,
     pub pgbench: Measured<PgbenchFigures>,
     pub auth_get_user: LoadFigures,
+    /// The same request on `reference-local`, which verifies the token itself (no GET /user).
+    pub service_local: LoadFigures,
     /// service requests/s ÷ pgbench tps.
     pub service_over_pgbench: Option<f64>,
     /// service requests/s ÷ GET /user requests/s.
     pub service_over_auth: Option<f64>,
+    /// reference-local requests/s ÷ pgbench tps.
+    pub local_over_pgbench: Option<f64>,
+    /// reference-local requests/s ÷ reference requests/s.
+    pub local_over_remote: Option<f64>,
 }
 
 impl Level {
@@ -80,15 +86,20 @@ impl Level {
         service: LoadFigures,
         pgbench: Measured<PgbenchFigures>,
         auth_get_user: LoadFigures,
+        service_local: LoadFigures,
     ) -> Level {
-        let ratio = |limit: f64| (limit > 0.0).then(|| service.requests_per_s / limit);
+        let over = |rate: f64, limit: f64| (limit > 0.0).then(|| rate / limit);
+        let tps = pgbench.figures().map(|p| p.tps).unwrap_or(0.0);
         Level {
             clients: service.clients,
-            service_over_pgbench: pgbench.figures().and_then(|p| ratio(p.tps)),
-            service_over_auth: ratio(auth_get_user.requests_per_s),
+            service_over_pgbench: over(service.requests_per_s, tps),
+            service_over_auth: over(service.requests_per_s, auth_get_user.requests_per_s),
+            local_over_pgbench: over(service_local.requests_per_s, tps),
+            local_over_remote: over(service_local.requests_per_s, service.requests_per_s),
             service,
             pgbench,
             auth_get_user,
+            service_local,
         }
     }
 }
@@ -173,6 +184,10 @@ pub fn check_targets(
         }
         let name = format!("service p99 at {} clients", top.clients);
         checks.push(TargetCheck::at_most(&name, top.service.p99_ms, 20.0, "ms"));
+        if let Some(ratio) = top.local_over_pgbench {
+            let name = format!("local validation/pgbench at {} clients", top.clients);
+            checks.push(TargetCheck::at_least(&name, ratio * 100.0, 80.0, "%"));
+        }
     }
     checks.push(TargetCheck::at_most(
         "native stack idle (RSS sum)",

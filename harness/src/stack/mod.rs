@@ -455,7 +455,8 @@ impl StackBuilder {
             authenticator_url,
         )
         .with_auth_timeout(self.service_auth_timeout)
-        .with_db_timeout(self.service_db_timeout);
+        .with_db_timeout(self.service_db_timeout)
+        .with_jwt_secret(JWT_SECRET);
         let stages = ServedStages::start(&service).await?;
         tracing::info!(db = %db_url, auth = %auth_url, provider = %note, elapsed = ?started.elapsed(), "stack ready");
         let service_timeouts = crate::run::ServiceTimeouts {

@@ -42,15 +42,19 @@ pub enum Stage {
     /// What it should have been.
     #[default]
     Reference,
+    /// The reference, verifying the token itself against the JWT secret instead of asking the
+    /// auth server: no round trip, but a logged-out session's token passes until it expires.
+    ReferenceLocal,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 5] = [
+    pub const ALL: [Stage; 6] = [
         Stage::RouteMissing,
         Stage::CookieFirst,
         Stage::AnonClient,
         Stage::DebriefFinal,
         Stage::Reference,
+        Stage::ReferenceLocal,
     ];
 
     pub fn name(self) -> &'static str {
@@ -60,6 +64,7 @@ impl Stage {
             Stage::AnonClient => "anon-client",
             Stage::DebriefFinal => "debrief-final",
             Stage::Reference => "reference",
+            Stage::ReferenceLocal => "reference-local",
         }
     }
 }
@@ -73,7 +78,7 @@ impl fmt::Display for Stage {
 /// A stage name that is not one of [`Stage::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown stage `{0}`; expected one of: route-missing, cookie-first, anon-client, debrief-final, reference"
+    "unknown stage `{0}`; expected one of: route-missing, cookie-first, anon-client, debrief-final, reference, reference-local"
 )]
 pub struct UnknownStage(pub String);
 
@@ -95,7 +100,7 @@ pub(crate) fn router(stage: Stage) -> Router<AppState> {
         Stage::CookieFirst => next_js(cookie_first::router()),
         Stage::AnonClient => next_js(anon_client::router()),
         Stage::DebriefFinal => next_js(debrief_final::router()),
-        Stage::Reference => reference::router(),
+        Stage::Reference | Stage::ReferenceLocal => reference::router(),
     }
 }
 

@@ -58,7 +58,9 @@ async fn create_session(
         .get_user(token)
         .await
         .map_err(|failure| match failure {
-            AuthFailure::Rejected { .. } => ServiceError::TokenRejected(failure.to_string()),
+            AuthFailure::Rejected { .. } | AuthFailure::InvalidLocally(_) => {
+                ServiceError::TokenRejected(failure.to_string())
+            }
             AuthFailure::Unavailable(why) => ServiceError::AuthUnavailable(why),
         })?;
 

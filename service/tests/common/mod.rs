@@ -18,6 +18,7 @@ pub fn nothing_listening() -> Config {
     )
     .with_auth_timeout(Duration::from_millis(500))
     .with_db_timeout(Duration::from_millis(500))
+    .with_jwt_secret("super-secret-jwt-token-with-at-least-32-characters-long")
 }
 
 /// Serves `stage` on 127.0.0.1:0 for the rest of the test; its base URL.
