@@ -176,6 +176,39 @@ impl StackFaults {
     }
 }
 
+/// The proxy between the served stages and the servers: (the injector, the database port and
+/// the auth URL the service should use).
+pub(super) async fn start(
+    servers: &std::sync::Arc<Servers>,
+    db_port: u16,
+    auth_url: &str,
+) -> Result<(StackFaults, u16, String), super::StackError> {
+    let proxy_error = |e: crate::faults::proxy::ProxyError| {
+        super::StackError::Config(format!("starting the fault proxy: {e}"))
+    };
+    let auth_port: u16 = auth_url
+        .rsplit(':')
+        .next()
+        .and_then(|port| port.parse().ok())
+        .expect("the auth server's URL ends with its port");
+    let loopback = std::net::Ipv4Addr::LOCALHOST;
+    let upstreams = std::collections::HashMap::from([
+        (Dependency::Db, (loopback, db_port).into()),
+        (Dependency::Auth, (loopback, auth_port).into()),
+    ]);
+    let proxy = FaultProxy::start().await.map_err(proxy_error)?;
+    let db = proxy
+        .add(Dependency::Db.name(), upstreams[&Dependency::Db])
+        .await
+        .map_err(proxy_error)?;
+    let auth = proxy
+        .add(Dependency::Auth.name(), upstreams[&Dependency::Auth])
+        .await
+        .map_err(proxy_error)?;
+    let faults = StackFaults::new(proxy, std::sync::Arc::downgrade(servers), upstreams);
+    Ok((faults, db.port(), format!("http://{auth}")))
+}
+
 /// Re-pointing the `auth` proxy closes the service's keep-alive connections; its HTTP client
 /// notices that asynchronously. Without a pause the next request would race the close and
 /// report a reset instead of the answer the fault is about.

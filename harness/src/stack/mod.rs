@@ -272,40 +272,6 @@ fn close_dir(dir: TempDir) -> Result<(), StackError> {
     })
 }
 
-/// The proxy between the served stages and the servers: (the injector, the database port and
-/// the auth URL the service should use).
-async fn start_fault_proxy(
-    servers: &Arc<Servers>,
-    db_port: u16,
-    auth_url: &str,
-) -> Result<(StackFaults, u16, String), StackError> {
-    use crate::faults::{Dependency, proxy::FaultProxy};
-    let proxy_error = |e: crate::faults::proxy::ProxyError| {
-        StackError::Config(format!("starting the fault proxy: {e}"))
-    };
-    let auth_port: u16 = auth_url
-        .rsplit(':')
-        .next()
-        .and_then(|port| port.parse().ok())
-        .expect("the auth server's URL ends with its port");
-    let loopback = std::net::Ipv4Addr::LOCALHOST;
-    let upstreams = std::collections::HashMap::from([
-        (Dependency::Db, (loopback, db_port).into()),
-        (Dependency::Auth, (loopback, auth_port).into()),
-    ]);
-    let proxy = FaultProxy::start().await.map_err(proxy_error)?;
-    let db = proxy
-        .add(Dependency::Db.name(), upstreams[&Dependency::Db])
-        .await
-        .map_err(proxy_error)?;
-    let auth = proxy
-        .add(Dependency::Auth.name(), upstreams[&Dependency::Auth])
-        .await
-        .map_err(proxy_error)?;
-    let faults = StackFaults::new(proxy, Arc::downgrade(servers), upstreams);
-    Ok((faults, db.port(), format!("http://{auth}")))
-}
-
 /// Options for [`Stack`]; every one has a default matching `supabase start`.
 #[derive(Debug, Clone)]
 pub struct StackBuilder {
@@ -440,7 +406,7 @@ impl StackBuilder {
         };
         let servers = Arc::new(Servers::new(backend));
         let (faults, service_db, service_auth) = if self.fault_proxy {
-            let (faults, db, auth) = start_fault_proxy(&servers, db_port, &auth_url).await?;
+            let (faults, db, auth) = faults::start(&servers, db_port, &auth_url).await?;
             (Some(Arc::new(faults)), db, auth)
         } else {
             (None, db_port, auth_url.clone())
