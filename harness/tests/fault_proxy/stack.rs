@@ -1,5 +1,7 @@
 //! The issue's own words: "adding a `down` toxic to `auth` through `FAULTS_URL` makes `API_URL`
-//! answer 503", on a real stack (native PostgreSQL, the auth server, the served stages).
+//! answer 503; a 3 s `latency` toxic on `db` with a 1 s service timeout gives 503 in about 1 s;
+//! removing them restores 200", on a real stack (native PostgreSQL, the auth server, the served
+//! stages). Times are lower bounds only.
 
 use harness::Stack;
 use serde_json::{Value, json};
@@ -13,9 +15,10 @@ fn env(stack: &Stack, name: &str) -> String {
 }
 
 #[tokio::test]
-async fn a_down_toxic_on_auth_through_faults_url_makes_api_url_answer_503() {
+async fn toxics_through_faults_url_make_api_url_answer_503_and_removing_them_restores_200() {
     let stack = Stack::builder()
         .provider(harness::stack::Provider::Native)
+        .service_db_timeout(std::time::Duration::from_secs(1))
         .start()
         .await
         .expect("boot the stack");
@@ -65,5 +68,33 @@ async fn a_down_toxic_on_auth_through_faults_url_makes_api_url_answer_503() {
     assert_eq!(deleted.status().as_u16(), 204);
     let (status, body) = create().await;
     assert_eq!(status, 200, "auth is back: {body}");
+
+    let added = http
+        .post(format!("{faults}/proxies/db/toxics"))
+        .json(&json!({"type": "latency", "attributes": {"latency": 3000}}))
+        .send()
+        .await
+        .expect("POST the latency toxic");
+    assert_eq!(added.status().as_u16(), 200);
+    let started = std::time::Instant::now();
+    let (status, body) = create().await;
+    let waited = started.elapsed();
+    assert_eq!(status, 503, "the database answers 3 s late: {body}");
+    assert!(body.contains("database_unavailable"), "{body}");
+    // The 1 s budget ended it: not sooner (it did wait), and not the 3 s latency (which would
+    // have answered 200).
+    assert!(
+        waited >= std::time::Duration::from_millis(950),
+        "{waited:?}"
+    );
+
+    let deleted = http
+        .delete(format!("{faults}/proxies/db/toxics/latency_downstream"))
+        .send()
+        .await
+        .expect("DELETE the latency toxic");
+    assert_eq!(deleted.status().as_u16(), 204);
+    let (status, body) = create().await;
+    assert_eq!(status, 200, "the database is back: {body}");
     stack.stop().await.expect("stop the stack");
 }
