@@ -99,6 +99,7 @@ pub(crate) struct AuthSettings {
 #[derive(Debug)]
 pub(crate) struct AuthServer {
     process: ChildProcess,
+    port: u16,
     url: String,
 }
 
@@ -121,7 +122,7 @@ impl AuthServer {
             let url = format!("http://127.0.0.1:{port}");
             let command = command(program, settings, port, &url);
             let process = ChildProcess::spawn(command, log, None, libc::SIGTERM, STOP_GRACE)?;
-            let mut server = Self { process, url };
+            let mut server = Self { process, port, url };
             match server.wait_healthy(program, timeout).await {
                 Err(StackError::AuthServerExited { log_tail, .. })
                     if attempt < BIND_ATTEMPTS
@@ -173,20 +174,12 @@ impl AuthServer {
         }
     }
 
-    pub(crate) fn url(&self) -> &str {
-        &self.url
-    }
-
     pub(crate) fn pid(&self) -> u32 {
         self.process.pid()
     }
 
     pub(crate) fn port(&self) -> u16 {
-        self.url
-            .rsplit(':')
-            .next()
-            .and_then(|port| port.parse().ok())
-            .expect("the auth server's URL ends with its port")
+        self.port
     }
 
     /// SIGTERM, then SIGKILL after the grace period.

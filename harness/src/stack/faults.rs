@@ -176,21 +176,16 @@ impl StackFaults {
     }
 }
 
-/// The proxy between the served stages and the servers: (the injector, the database port and
-/// the auth URL the service should use).
+/// The proxy between the served stages and the servers on 127.0.0.1: the injector, and the
+/// database and auth ports the service should use instead.
 pub(super) async fn start(
     servers: &std::sync::Arc<Servers>,
     db_port: u16,
-    auth_url: &str,
-) -> Result<(StackFaults, u16, String), super::StackError> {
+    auth_port: u16,
+) -> Result<(StackFaults, u16, u16), super::StackError> {
     let proxy_error = |e: crate::faults::proxy::ProxyError| {
         super::StackError::Config(format!("starting the fault proxy: {e}"))
     };
-    let auth_port: u16 = auth_url
-        .rsplit(':')
-        .next()
-        .and_then(|port| port.parse().ok())
-        .expect("the auth server's URL ends with its port");
     let loopback = std::net::Ipv4Addr::LOCALHOST;
     let upstreams = std::collections::HashMap::from([
         (Dependency::Db, (loopback, db_port).into()),
@@ -206,7 +201,7 @@ pub(super) async fn start(
         .await
         .map_err(proxy_error)?;
     let faults = StackFaults::new(proxy, std::sync::Arc::downgrade(servers), upstreams);
-    Ok((faults, db.port(), format!("http://{auth}")))
+    Ok((faults, db.port(), auth.port()))
 }
 
 /// Re-pointing the `auth` proxy closes the service's keep-alive connections; its HTTP client

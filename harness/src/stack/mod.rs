@@ -380,34 +380,33 @@ impl StackBuilder {
             jwt_exp: self.jwt_exp,
             log_level: self.auth_log_level.clone(),
         };
-        let (backend, db_port, auth_url, note, network) = match provider {
+        let (backend, db_port, auth_port, note, network) = match provider {
             Provider::Containers => {
                 let containers =
                     ContainerStack::start(images, &settings, self.startup_timeout).await?;
                 let note = format!("{note}; images: {}", containers.images.note);
-                let (port, url) = (containers.postgres_port(), containers.auth_url());
+                let (db, auth) = (containers.postgres_port(), containers.auth_port());
                 let network = Some(containers.network().to_owned());
-                (
-                    Backend::Containers(Box::new(containers)),
-                    port,
-                    url,
-                    note,
-                    network,
-                )
+                (Backend::Containers(containers), db, auth, note, network)
             }
             _ => {
                 let backend = self.start_native(&dir, settings).await?;
                 let Backend::Native { auth, postgres, .. } = &backend else {
                     unreachable!("start_native starts native servers")
                 };
-                let (port, url) = (postgres.port(), auth.url().to_owned());
-                (backend, port, url, note, None)
+                let (db, auth) = (postgres.port(), auth.port());
+                (backend, db, auth, note, None)
             }
         };
         let servers = Arc::new(Servers::new(backend));
+        let auth_url = format!("http://127.0.0.1:{auth_port}");
         let (faults, service_db, service_auth) = if self.fault_proxy {
-            let (faults, db, auth) = faults::start(&servers, db_port, &auth_url).await?;
-            (Some(Arc::new(faults)), db, auth)
+            let (faults, db, auth) = faults::start(&servers, db_port, auth_port).await?;
+            (
+                Some(Arc::new(faults)),
+                db,
+                format!("http://127.0.0.1:{auth}"),
+            )
         } else {
             (None, db_port, auth_url.clone())
         };

@@ -33,6 +33,8 @@ pub(crate) struct NativeContext {
     pub timeout: Duration,
 }
 
+// One per stack, behind its lock: the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub(crate) enum Backend {
     // Field order is drop order: the auth server before its database.
@@ -41,7 +43,7 @@ pub(crate) enum Backend {
         postgres: Cluster,
         context: Box<NativeContext>,
     },
-    Containers(Box<ContainerStack>),
+    Containers(ContainerStack),
     /// After `Stack::stop`.
     Stopped,
 }

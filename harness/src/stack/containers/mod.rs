@@ -132,6 +132,10 @@ impl ContainerStack {
         self.postgres_port
     }
 
+    pub(crate) fn auth_port(&self) -> u16 {
+        self.auth_port
+    }
+
     pub(crate) fn auth_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.auth_port)
     }
