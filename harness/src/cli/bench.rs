@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use harness::bench::{self, ColdProbe, Options};
 
 use super::scenarios::load_all;
@@ -13,12 +13,6 @@ use super::scenarios::load_all;
 /// Bounds that keep a mistyped flag from loading the machine for an hour.
 const MAX_DURATION: Duration = Duration::from_secs(60);
 const MAX_RUNS: usize = 50;
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Output {
-    Table,
-    Json,
-}
 
 #[derive(Debug, Args)]
 pub(crate) struct BenchArgs {
@@ -40,7 +34,7 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_delimiter = ',', default_value = "1,8,32")]
     clients: Vec<usize>,
     #[arg(long, value_enum, default_value = "table")]
-    output: Output,
+    output: super::ReportFormat,
     /// Boot one stack, print `boot_us=<microseconds>` and exit: what a cold run executes.
     #[arg(long, hide = true)]
     boot_probe: bool,
@@ -82,14 +76,7 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<bool> {
     };
     let progress = |text: &str| eprintln!("bench: {text}");
     let report = bench::run(&options, &scenarios, &progress).await?;
-    let text = match args.output {
-        Output::Table => bench::render::render(&report),
-        Output::Json => {
-            let mut json = serde_json::to_string_pretty(&report).context("serializing")?;
-            json.push('\n');
-            json
-        }
-    };
+    let text = args.output.render(&report, bench::render::render)?;
     super::print(&text)?;
     Ok(true)
 }

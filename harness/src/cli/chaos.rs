@@ -5,18 +5,12 @@
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use harness::chaos::{self, Options};
 
 /// Bounds that keep a mistyped flag from loading the machine for an hour.
 const MAX_DURATION: Duration = Duration::from_secs(300);
 const MAX_CLIENTS: usize = 64;
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Output {
-    Table,
-    Json,
-}
 
 #[derive(Debug, Args)]
 pub(crate) struct ChaosArgs {
@@ -28,7 +22,7 @@ pub(crate) struct ChaosArgs {
     #[arg(long, default_value = "10s", value_parser = service::parse_duration)]
     duration: Duration,
     #[arg(long, value_enum, default_value = "table")]
-    output: Output,
+    output: super::ReportFormat,
     #[command(flatten)]
     provider: super::provider::ProviderArgs,
 }
@@ -51,14 +45,7 @@ pub(crate) async fn run(args: ChaosArgs) -> anyhow::Result<bool> {
     let outcome = chaos::run(&stack, &options, &progress).await;
     stack.stop().await.context("stopping the stack")?;
     let report = outcome.context("running the chaos load")?;
-    let text = match args.output {
-        Output::Table => chaos::render::render(&report),
-        Output::Json => {
-            let mut json = serde_json::to_string_pretty(&report).context("serializing")?;
-            json.push('\n');
-            json
-        }
-    };
+    let text = args.output.render(&report, chaos::render::render)?;
     super::print(&text)?;
     Ok(report.holds)
 }

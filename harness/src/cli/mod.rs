@@ -89,6 +89,31 @@ fn block_on<T>(job: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T
         .block_on(job)
 }
 
+/// How a report command prints: a table for people, or JSON for programs.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum ReportFormat {
+    Table,
+    Json,
+}
+
+impl ReportFormat {
+    /// The report as a table (`table` renders it) or as pretty JSON, ending with a newline.
+    fn render<T: serde::Serialize>(
+        self,
+        report: &T,
+        table: impl FnOnce(&T) -> String,
+    ) -> anyhow::Result<String> {
+        Ok(match self {
+            ReportFormat::Table => table(report),
+            ReportFormat::Json => {
+                let mut json = serde_json::to_string_pretty(report).context("serializing")?;
+                json.push('\n');
+                json
+            }
+        })
+    }
+}
+
 /// Writes a command's output to stdout, without colour where stdout is not a terminal. A reader
 /// that went away (`harness list | head`) is not an error.
 fn print(text: &str) -> anyhow::Result<()> {
