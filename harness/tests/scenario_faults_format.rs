@@ -1,6 +1,8 @@
 //! Fault steps in scenario files: every fault table form, action-only steps, and where each
 //! error points.
 
+mod common;
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -285,15 +287,7 @@ fn malformed_fault_steps_name_the_file_and_position(
     let column = offset - before.rfind('\n').map_or(0, |newline| newline + 1) + 1;
 
     let error = parse(&text).unwrap_err();
-    let position = error.position.expect("a position");
-    assert_eq!((position.line, position.column), (line, column), "{error}");
-    assert!(error.message.contains(message), "{error}");
-    assert!(
-        error
-            .to_string()
-            .starts_with(&format!("scenarios/faults.toml:{line}:{column}: ")),
-        "{error}"
-    );
+    common::assert_error_at(&error, "scenarios/faults.toml", line, column, message);
 }
 
 /// The example in scenarios/README.md is a scenario that parses.

@@ -1,5 +1,7 @@
 //! The scenario format: what parses, and where the errors point when it does not.
 
+mod common;
+
 use std::path::Path;
 
 use harness::scenario::{Body, Placeholder, Scenario, Target, TokenKind, UserCreation};
@@ -165,15 +167,7 @@ fn malformed_scenarios_name_the_file_and_position(
     #[case] message: &str,
 ) {
     let error = parse(&text).unwrap_err();
-    let position = error.position.expect("a position");
-    assert_eq!((position.line, position.column), (line, column), "{error}");
-    assert!(error.message.contains(message), "{error}");
-    assert!(
-        error
-            .to_string()
-            .starts_with(&format!("scenarios/example.toml:{line}:{column}: ")),
-        "{error}"
-    );
+    common::assert_error_at(&error, "scenarios/example.toml", line, column, message);
 }
 
 #[test]
