@@ -9,6 +9,7 @@
 pub mod bench;
 pub mod chaos;
 pub mod faults;
+pub mod gateway;
 pub mod logs;
 pub mod report;
 pub mod run;
