@@ -6,6 +6,8 @@
 
 use std::collections::HashMap;
 
+use crate::jwt_keys::{JwtKeys, JwtKeysError};
+
 /// A configuration problem, always naming the variable so the operator knows what to fix.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ConfigError {
@@ -17,6 +19,9 @@ pub enum ConfigError {
         value: String,
         reason: String,
     },
+    /// Not `Invalid`: the value holds private keys, which must not reach a log.
+    #[error("environment variable GOTRUE_JWT_KEYS is invalid: {0}")]
+    JwtKeys(#[from] JwtKeysError),
 }
 
 /// Everything the server needs, with GoTrue's defaults applied.
@@ -32,6 +37,9 @@ pub struct Config {
     pub jwt_default_group_name: String,
     /// `iss` claim; left out of tokens when unset.
     pub jwt_issuer: Option<String>,
+    /// The signing key, the verifying keys and the valid methods (`GOTRUE_JWT_KEYS`,
+    /// `GOTRUE_JWT_KEY_ID`, `GOTRUE_JWT_VALID_METHODS`, with the secret).
+    pub jwt_keys: JwtKeys,
     pub mailer_autoconfirm: bool,
     pub disable_signup: bool,
     pub external_email_enabled: bool,
@@ -91,6 +99,12 @@ impl Config {
         }
         let database_url = env.required("GOTRUE_DB_DATABASE_URL", Some("DATABASE_URL"))?;
         let jwt_secret = env.required("GOTRUE_JWT_SECRET", None)?;
+        let jwt_keys = JwtKeys::from_settings(
+            &jwt_secret,
+            env.get("GOTRUE_JWT_KEY_ID", None).as_deref(),
+            env.get("GOTRUE_JWT_KEYS", None).as_deref(),
+            env.get("GOTRUE_JWT_VALID_METHODS", None).as_deref(),
+        )?;
 
         let external = env.required("API_EXTERNAL_URL", None)?;
         let api_external_url = url::Url::parse(&external).map_err(|e| ConfigError::Invalid {
@@ -118,6 +132,7 @@ impl Config {
                 .get("GOTRUE_JWT_DEFAULT_GROUP_NAME", None)
                 .unwrap_or_default(),
             jwt_issuer: env.get("GOTRUE_JWT_ISSUER", None),
+            jwt_keys,
             mailer_autoconfirm: env.flag("GOTRUE_MAILER_AUTOCONFIRM", false)?,
             disable_signup: env.flag("GOTRUE_DISABLE_SIGNUP", false)?,
             external_email_enabled: env.flag("GOTRUE_EXTERNAL_EMAIL_ENABLED", true)?,

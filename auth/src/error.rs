@@ -38,6 +38,8 @@ pub enum ApiError {
     BannedLogin,
     #[error("User not allowed")]
     NotAdmin,
+    #[error("Updating app_metadata requires admin privileges")]
+    AppMetadataNotAdmin,
     #[error("Token audience doesn't match request audience")]
     AudienceMismatch,
     #[error("Invalid login credentials")]
@@ -72,6 +74,18 @@ pub enum ApiError {
     BadJson(String),
     #[error("Request body too large (max 1048576 bytes)")]
     BodyTooLarge,
+    /// The body was still arriving when the body timeout ran out: the client's slowness, so a
+    /// 408, where GoTrue's request timeout answers 504 whatever was slow.
+    #[error("Request body not received in full within {} seconds", .0.as_secs())]
+    BodyTimeout(std::time::Duration),
+    /// The body broke off or was malformed at the HTTP level (chunked encoding); GoTrue says
+    /// this with a 500, though the client sent it.
+    #[error("Could not read body into byte slice")]
+    BodyUnreadable(String),
+    /// PostgreSQL refused a value as data (SQLSTATE class 22): the checks in `api::input`
+    /// should have caught it; this keeps any they miss a client error.
+    #[error("A value in the request cannot be stored: {0}")]
+    Unstorable(String),
     #[error("Refresh token is not valid")]
     RefreshTokenMalformed,
     #[error("Invalid Refresh Token: Refresh Token Not Found")]
@@ -89,7 +103,7 @@ pub enum ApiError {
     #[error("User not found")]
     AdminUserNotFound,
     #[error("Database error querying schema")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("Internal server error")]
     Internal(String),
 }
@@ -107,7 +121,7 @@ impl ApiError {
             SessionFromClaimNotFound => (S::FORBIDDEN, "session_not_found"),
             BannedToken => (S::FORBIDDEN, "user_banned"),
             BannedLogin | RefreshUserBanned => (S::BAD_REQUEST, "user_banned"),
-            NotAdmin => (S::FORBIDDEN, "not_admin"),
+            NotAdmin | AppMetadataNotAdmin => (S::FORBIDDEN, "not_admin"),
             AudienceMismatch | Validation(_) | RefreshTokenMalformed => {
                 (S::BAD_REQUEST, "validation_failed")
             }
@@ -121,8 +135,10 @@ impl ApiError {
             AnonymousDisabled => (S::UNPROCESSABLE_ENTITY, "anonymous_provider_disabled"),
             EmailProviderDisabled(_) => (S::UNPROCESSABLE_ENTITY, "email_provider_disabled"),
             PhoneProviderDisabled(_) => (S::UNPROCESSABLE_ENTITY, "phone_provider_disabled"),
-            BadJson(_) => (S::BAD_REQUEST, "bad_json"),
+            BadJson(_) | BodyUnreadable(_) => (S::BAD_REQUEST, "bad_json"),
             BodyTooLarge => (S::PAYLOAD_TOO_LARGE, "request_entity_too_large"),
+            BodyTimeout(_) => (S::REQUEST_TIMEOUT, "request_timeout"),
+            Unstorable(_) => (S::BAD_REQUEST, "validation_failed"),
             RefreshTokenNotFound => (S::BAD_REQUEST, "refresh_token_not_found"),
             RefreshTokenAlreadyUsed => (S::BAD_REQUEST, "refresh_token_already_used"),
             SessionExpired => (S::BAD_REQUEST, "session_expired"),
@@ -132,6 +148,39 @@ impl ApiError {
             Database(_) | Internal(_) => (S::INTERNAL_SERVER_ERROR, "unexpected_failure"),
         }
     }
+}
+
+/// SQLSTATE class 22: data exceptions (a NUL byte, an over-long value, a number out of range).
+const DATA_EXCEPTION_CLASS: &str = "22";
+/// SQLSTATE unique_violation.
+const UNIQUE_VIOLATION: &str = "23505";
+
+impl From<sqlx::Error> for ApiError {
+    /// A refusal of the request's own data is the client's; everything else is the database's.
+    fn from(error: sqlx::Error) -> Self {
+        let sqlx::Error::Database(db) = &error else {
+            return ApiError::Database(error);
+        };
+        match db.code().as_deref() {
+            Some(code) if code.starts_with(DATA_EXCEPTION_CLASS) => {
+                ApiError::Unstorable(db.message().to_owned())
+            }
+            // A concurrent request took the address or the id between our check and the insert.
+            Some(UNIQUE_VIOLATION) if db.constraint().is_some_and(|c| c.contains("email")) => {
+                ApiError::EmailExists
+            }
+            Some(UNIQUE_VIOLATION) if db.constraint() == Some("users_pkey") => {
+                ApiError::UserAlreadyExists
+            }
+            _ => ApiError::Database(error),
+        }
+    }
+}
+
+/// A panic in a handler, answered as GoTrue's recoverer answers one (500, "Internal Server
+/// Error") instead of a dropped connection.
+pub fn panic_response(_: Box<dyn std::any::Any + Send>) -> Response {
+    ApiError::Internal("a handler panicked".into()).into_response()
 }
 
 /// What the version middleware needs to re-render an error in the 2024-01-01 shape.

@@ -15,11 +15,15 @@ pub mod bearer;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod jwk;
 pub mod jwt;
+pub mod jwt_keys;
 pub mod migrations;
 pub mod password;
 pub mod refresh;
 pub mod server;
+mod signature;
+pub mod signer;
 mod telemetry;
 pub mod tokens;
 

@@ -38,8 +38,9 @@ pub async fn serve(
         pool: pool.clone(),
     });
     tracing::info!(%address, "GoTrue API started on: {address}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+    // Go's net/http bounds, as GoTrue's serve command sets them (ReadHeaderTimeout 2 s, 1 MiB
+    // of headers), so a slow or oversized head meets the answer GoTrue would give.
+    serving::serve(listener, app, serving::Limits::go_net_http(), shutdown)
         .await
         .context("server error")?;
     pool.close().await;

@@ -82,10 +82,12 @@ pub async fn issue(
         session_id: session_id.to_string(),
         is_anonymous: user.is_anonymous,
     };
+    let access_token = jwt::sign(&claims, &config.jwt_keys)
+        .map_err(|e| ApiError::Internal(format!("signing the access token: {e}")))?;
     let identities = identities::for_user(conn, user.id).await?;
     Ok(Issued {
         body: SessionBody {
-            access_token: jwt::sign(&claims, &config.jwt_secret),
+            access_token,
             token_type: "bearer",
             expires_in: config.jwt_exp,
             expires_at: exp,

@@ -43,6 +43,10 @@ create extension if not exists "uuid-ossp" with schema extensions;
 create extension if not exists pgcrypto with schema extensions;
 grant usage on schema extensions to postgres, anon, authenticated, service_role;
 
+-- The image's pg_graphql schema; the data API exposes it beside public, as the CLI configures it.
+create schema graphql_public;
+grant usage on schema graphql_public to postgres, anon, authenticated, service_role;
+
 -- Schema public: RLS is the only gate, so the API roles get ALL by default.
 grant usage on schema public to postgres, anon, authenticated, service_role;
 grant create on schema public to postgres;

@@ -6,14 +6,18 @@
 //! [`report`] turns the results into snapshots, tables and JUnit XML; [`bench`] measures how fast
 //! all of it is; [`chaos`] loads the service while faults hit it and checks what must hold.
 
+pub mod app;
 pub mod bench;
 pub mod chaos;
 pub mod faults;
 pub mod gateway;
 pub mod logs;
+mod process;
+pub mod project;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod signing;
 pub mod stack;
 
 pub use run::Runner;

@@ -1,17 +1,17 @@
 //! The `harness` command line. `harness up` boots a stack in the foreground; the hidden
-//! `harness auth-server` is the auth server a stack runs as its child.
+//! `harness auth-server` and `harness rest-server` are the auth server and the data API a stack
+//! runs as its children.
 
 mod cli;
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    // The auth server builds its own runtime, so it is dispatched before clap or tokio start.
-    if std::env::args_os()
-        .nth(1)
-        .is_some_and(|arg| arg == cli::AUTH_SERVER)
-    {
-        return auth::main_from_env();
+    // The servers build their own runtimes, so they are dispatched before clap or tokio start.
+    match std::env::args_os().nth(1) {
+        Some(arg) if arg == cli::AUTH_SERVER => return auth::main_from_env(),
+        Some(arg) if arg == cli::REST_SERVER => return rest::main_from_env(),
+        _ => {}
     }
     cli::run()
 }

@@ -86,6 +86,12 @@ fn bench_prints_every_section_with_numbers() {
             r"^local validation/pgbench at 4 clients\s+{n} %\s+≥ 80.0 % → {n}× (meets|misses)$"
         ),
     );
+    // the gateway + data API insert: clients, req/s, p50, p99, errors (0: every answer a 201),
+    // api/pgbench
+    assert_line(&stdout, r"^The same insert as an app makes it: the gateway, then the data API");
+    for clients in [1, 4] {
+        assert_line(&stdout, &format!(r"^{clients}\s+{n}\s+{n}\s+{n}\s+0\s+{n}$"));
+    }
     assert_line(&stdout, &format!(r"^idle\s+{n}\s+{n}\s+\d+\s+{n}$"));
     assert_line(
         &stdout,
@@ -143,6 +149,12 @@ fn bench_json_holds_every_figure() {
     );
     assert!(level["service_over_pgbench"].as_f64().unwrap() > 0.0);
     assert!(level["service_over_auth"].as_f64().unwrap() > 0.0);
+    assert!(
+        level["gateway_rest"]["requests"].as_u64().unwrap() > 0,
+        "{level}"
+    );
+    assert_eq!(level["gateway_rest"]["errors"], 0, "{level}");
+    assert!(level["gateway_over_pgbench"].as_f64().unwrap() > 0.0);
     assert!(report["memory"]["idle"]["stack_rss_mib"].as_f64().unwrap() > 0.0);
     assert!(
         report["memory"]["under_load"]["harness_rss_mib"]

@@ -1,10 +1,12 @@
 //! Property-based fuzzing of everything a client controls, against the reference stage.
 //!
 //! The scenario catalogue pins the attacks we thought of; this covers the ones we did not. Random
-//! methods, paths, `Authorization` and `Cookie` values and bodies go to one shared stack, and two
-//! properties must hold for every request: the service never answers 5xx (a client cannot cause a
-//! server fault) and never answers 200 unless the request carried the one valid token. The cookie
-//! parser is fuzzed on its own: it must return an error, never panic, on any bytes.
+//! methods, paths, `Authorization` (one header, sometimes two) and `Cookie` values and bodies go
+//! to one shared stack, and three properties must hold for every request: the service never
+//! answers 5xx (a client cannot cause a server fault), never answers 200 unless the request
+//! carried the one valid token in a single Authorization header, and answers every 4xx in the
+//! reference's own JSON shape (`error`, `message`, `request_id`). The cookie parser is fuzzed on
+//! its own: it must return an error, never panic, on any bytes.
 //!
 //! The budget is small in `cargo test` (64 cases each); `PROPTEST_CASES=5000` runs more. A failure
 //! is shrunk by proptest and printed as the minimal request.
@@ -28,6 +30,8 @@ struct Request {
     method: &'static str,
     path: String,
     authorization: Option<Credential>,
+    /// A second Authorization header: ambiguous credentials, never a 200.
+    second_authorization: Option<Credential>,
     cookie: Option<String>,
     body: Option<(String, Vec<u8>)>,
 }
@@ -52,6 +56,7 @@ struct Tally {
     server_errors: AtomicUsize,
     transport_errors: AtomicUsize,
     unexpected_ok: AtomicUsize,
+    bad_shapes: AtomicUsize,
     early_closes: AtomicUsize,
     /// Statuses seen, so the report shows the run reached more than one code path.
     statuses: std::sync::Mutex<std::collections::BTreeMap<u16, usize>>,
@@ -179,16 +184,20 @@ fn request() -> impl Strategy<Value = Request> {
         method,
         path,
         prop::option::weighted(0.85, credential()),
+        prop::option::weighted(0.1, credential()),
         prop::option::weighted(0.4, cookie()),
         prop::option::weighted(0.6, body()),
     )
-        .prop_map(|(method, path, authorization, cookie, body)| Request {
-            method,
-            path,
-            authorization,
-            cookie,
-            body,
-        })
+        .prop_map(
+            |(method, path, authorization, second_authorization, cookie, body)| Request {
+                method,
+                path,
+                authorization,
+                second_authorization,
+                cookie,
+                body,
+            },
+        )
 }
 
 /// The header value sent, and whether it is exactly `Bearer <valid token>` (scheme in any case).
@@ -249,8 +258,39 @@ struct Target {
     valid_token: String,
 }
 
+/// What came back: the status, whether the request carried exactly the valid token, and why
+/// the answer is not in the reference's error shape, if it is a 4xx that is not.
+struct Seen {
+    status: u16,
+    valid: bool,
+    shape_violation: Option<String>,
+}
+
+/// The reference's errors are `{"error", "message", "request_id"}`, all strings, as JSON.
+fn reference_shape_violation(headers: &reqwest::header::HeaderMap, body: &[u8]) -> Option<String> {
+    let content_type = headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if content_type != "application/json" {
+        return Some(format!("content-type {content_type:?}"));
+    }
+    let json: serde_json::Value = match serde_json::from_slice(body) {
+        Ok(json) => json,
+        Err(error) => return Some(format!("not JSON ({error})")),
+    };
+    let fields = ["error", "message", "request_id"];
+    let shaped = json.as_object().is_some_and(|object| {
+        object.len() == fields.len()
+            && fields
+                .iter()
+                .all(|f| object.get(*f).is_some_and(|v| v.is_string()))
+    });
+    (!shaped).then(|| format!("not the reference's shape: {json}"))
+}
+
 impl Target {
-    async fn send(&self, request: &Request) -> Result<(u16, bool), String> {
+    async fn send(&self, request: &Request) -> Result<Seen, String> {
         let method = reqwest::Method::from_bytes(request.method.as_bytes()).unwrap();
         let mut builder = self
             .http
@@ -262,6 +302,14 @@ impl Target {
             builder = builder.header(reqwest::header::AUTHORIZATION, value);
             valid = exact;
         }
+        // A second header only when there is a first: alone it would just be the one header.
+        if let (Some(_), Some(credential)) = (&request.authorization, &request.second_authorization)
+        {
+            let (value, _) = render(credential, &self.valid_token);
+            let value = HeaderValue::from_bytes(&value).map_err(|e| format!("unsendable: {e}"))?;
+            builder = builder.header(reqwest::header::AUTHORIZATION, value);
+            valid = false;
+        }
         if let Some(cookie) = &request.cookie {
             builder = builder.header(HeaderName::from_static("cookie"), cookie.as_str());
         }
@@ -270,11 +318,26 @@ impl Target {
                 .header(reqwest::header::CONTENT_TYPE, content_type.as_str())
                 .body(bytes.clone());
         }
-        match builder.send().await {
-            Ok(response) => Ok((response.status().as_u16(), valid)),
-            Err(error) if closed_while_writing_the_body(&error) => Err(EARLY_CLOSE.into()),
-            Err(error) => Err(format!("transport: {error:?}")),
-        }
+        let response = match builder.send().await {
+            Ok(response) => response,
+            Err(error) if closed_while_writing_the_body(&error) => return Err(EARLY_CLOSE.into()),
+            Err(error) => return Err(format!("transport: {error:?}")),
+        };
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| format!("transport (body): {e:?}"))?;
+        let shape_violation = (400..500)
+            .contains(&status)
+            .then(|| reference_shape_violation(&headers, &body))
+            .flatten();
+        Ok(Seen {
+            status,
+            valid,
+            shape_violation,
+        })
     }
 }
 
@@ -330,7 +393,11 @@ fn the_reference_never_faults_and_never_admits_without_the_valid_token() {
     let result = runner.run(&request(), |request| {
         tally.cases.fetch_add(1, Ordering::Relaxed);
         let outcome = runtime.block_on(target.send(&request));
-        let (status, valid) = match outcome {
+        let Seen {
+            status,
+            valid,
+            shape_violation,
+        } = match outcome {
             Ok(seen) => seen,
             Err(error) if error.starts_with("unsendable") => return Ok(()),
             Err(error) if error == EARLY_CLOSE => {
@@ -351,15 +418,20 @@ fn the_reference_never_faults_and_never_admits_without_the_valid_token() {
             tally.unexpected_ok.fetch_add(1, Ordering::Relaxed);
             return Err(TestCaseError::fail("200 without the valid token"));
         }
+        if let Some(violation) = shape_violation {
+            tally.bad_shapes.fetch_add(1, Ordering::Relaxed);
+            return Err(TestCaseError::fail(format!("{status}: {violation}")));
+        }
         Ok(())
     });
     println!(
         "fuzz reference: {} cases tried, 5xx: {}, panics (dropped responses): {}, unexpected 200s: {}, \
-         early closes on an unread body: {}",
+         4xx outside the reference's shape: {}, early closes on an unread body: {}",
         tally.cases.load(Ordering::Relaxed),
         tally.server_errors.load(Ordering::Relaxed),
         tally.transport_errors.load(Ordering::Relaxed),
         tally.unexpected_ok.load(Ordering::Relaxed),
+        tally.bad_shapes.load(Ordering::Relaxed),
         tally.early_closes.load(Ordering::Relaxed),
     );
     println!(

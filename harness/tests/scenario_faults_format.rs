@@ -247,7 +247,7 @@ fn step_with(lines: &str) -> String {
 #[case::unknown_clear(
     step_with(r#"clear = ["db", "cache"]"#),
     "\"cache\"",
-    "unknown dependency `cache` to clear: expected db, auth or all"
+    "unknown dependency `cache` to clear: expected db, auth, rest or gateway, or all"
 )]
 #[case::during_without_request(
     step_with(r#"during = [{ proxy = "db", toxic = "down" }]"#),

@@ -6,7 +6,6 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use harness::Stack;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{Value, json};
 use service::{Config, ROUTE, Stage};
 use tokio::sync::oneshot;
@@ -90,29 +89,21 @@ async fn sign_up(stack: &Stack) -> SignedUp {
     }
 }
 
-/// The same claims as `token`, re-signed with the stack's secret, expired a minute ago.
+/// The same claims as `token`, signed as the stack's auth server signs (ES256 under `cli`),
+/// expired an hour ago.
 fn expired_copy(stack: &Stack, token: &str) -> String {
-    let mut validation = Validation::new(Algorithm::HS256);
-    validation.validate_aud = false;
-    let mut claims = jsonwebtoken::decode::<Value>(
-        token,
-        &DecodingKey::from_secret(stack.jwt_secret().as_bytes()),
-        &validation,
-    )
-    .expect("the stack's token verifies with its secret")
-    .claims;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
-        .as_secs();
-    claims["iat"] = json!(now - 3660);
-    claims["exp"] = json!(now - 60);
-    jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(stack.jwt_secret().as_bytes()),
+        .as_secs() as i64;
+    harness::run::tokens::mint(
+        harness::scenario::TokenKind::Expired,
+        token,
+        &stack.keys().current(),
+        &harness::signing::Attacker::new(),
+        now,
     )
-    .unwrap()
+    .expect("an expired copy of the stack's token")
 }
 
 /// `sb-<first host label>-auth-token`, as the auth helpers name it (the service's own rule).

@@ -43,20 +43,28 @@ async fn assert_answers(stack: &Stack) {
 }
 
 /// What `harness up --output env` prints and `Stack::env()` returns, in order.
-const ENV_KEYS: [&str; 13] = [
+/// `supabase status -o env`'s order (PUBLISHABLE_KEY and SECRET_KEY before the deprecated
+/// three), then the harness's own.
+const ENV_KEYS: [&str; 19] = [
+    "API_URL",
+    "REST_URL",
     "DB_URL",
     "AUTH_URL",
+    "PUBLISHABLE_KEY",
+    "SECRET_KEY",
     "JWT_SECRET",
     "ANON_KEY",
     "SERVICE_ROLE_KEY",
     "FAULTS_URL",
-    "API_URL",
     "STAGE_ROUTE_MISSING_URL",
     "STAGE_COOKIE_FIRST_URL",
     "STAGE_ANON_CLIENT_URL",
     "STAGE_DEBRIEF_FINAL_URL",
     "STAGE_REFERENCE_URL",
     "STAGE_REFERENCE_LOCAL_URL",
+    "STAGE_REFERENCE_CLAIMS_URL",
+    "STAGE_SECRET_ONLY_URL",
+    "STAGE_HAND_ROLLED_JWKS_URL",
 ];
 
 #[tokio::test]
@@ -97,41 +105,72 @@ async fn the_values_are_the_supabase_cli_ones() {
     let env = stack.env();
     let keys: Vec<&str> = env.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(keys, ENV_KEYS);
+    let value = |name: &str| &env[ENV_KEYS.iter().position(|k| *k == name).unwrap()].1;
     assert_eq!(
-        env[0].1,
+        value("DB_URL"),
         stack.db_url(),
         "DB_URL is the superuser's, for inspection"
     );
-    assert_eq!(env[3].1, stack.anon_key());
-    assert_eq!(env[6].1, env[11].1, "API_URL is the reference stage");
-    assert!(
-        env[5].1.starts_with("http://127.0.0.1:"),
-        "FAULTS_URL: {}",
-        env[5].1
+    assert_eq!(value("ANON_KEY"), stack.anon_key());
+    assert_eq!(
+        value("PUBLISHABLE_KEY"),
+        "sb_publishable_ACJWlzQHlZjBrEguHvfOxg_3BJgxAaH"
     );
+    assert_eq!(
+        value("SECRET_KEY"),
+        "sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz"
+    );
+    assert_eq!(value("API_URL"), stack.api_url(), "API_URL is the gateway");
+    assert_eq!(value("REST_URL"), &format!("{}/rest/v1", stack.api_url()));
+    assert_ne!(value("API_URL"), value("STAGE_REFERENCE_URL"));
+    assert!(
+        value("FAULTS_URL").starts_with("http://127.0.0.1:"),
+        "FAULTS_URL: {}",
+        value("FAULTS_URL")
+    );
+}
+
+#[tokio::test]
+async fn a_legacy_stack_prints_no_opaque_keys() {
+    let stack = Stack::builder()
+        .keys(harness::signing::KeyProfile::Legacy)
+        .start()
+        .await
+        .expect("stack starts");
+    let names: Vec<String> = stack.env().into_iter().map(|(name, _)| name).collect();
+    let expected: Vec<&str> = ENV_KEYS
+        .into_iter()
+        .filter(|name| !["PUBLISHABLE_KEY", "SECRET_KEY"].contains(name))
+        .collect();
+    assert_eq!(names, expected);
+    assert_eq!((stack.publishable_key(), stack.secret_key()), (None, None));
+    stack.stop().await.expect("the stack stops");
 }
 
 #[tokio::test]
 async fn dropping_a_stack_stops_its_processes_and_removes_its_directory() {
     let stack = Stack::start().await.expect("stack starts");
-    let (pg, auth, dir) = (
+    let (pg, auth, rest, dir) = (
         stack.postgres_pid().unwrap(),
         stack.auth_pid().unwrap(),
+        stack.rest_pid().unwrap(),
         stack.dir().to_path_buf(),
     );
-    assert!(alive(pg) && alive(auth) && dir.is_dir());
+    assert!(alive(pg) && alive(auth) && alive(rest) && dir.is_dir());
     drop(stack);
     assert!(!alive(pg), "postgres {pg} survived the drop");
     assert!(!alive(auth), "auth server {auth} survived the drop");
+    assert!(!alive(rest), "data API {rest} survived the drop");
     assert!(!dir.exists(), "{} survived the drop", dir.display());
 }
 
 #[tokio::test]
 async fn stop_is_graceful_and_complete() {
     let stack = Stack::start().await.expect("stack starts");
-    let (pg, auth, dir) = (
+    let (pg, auth, rest, dir) = (
         stack.postgres_pid().unwrap(),
         stack.auth_pid().unwrap(),
+        stack.rest_pid().unwrap(),
         stack.dir().to_path_buf(),
     );
     let log = stack.postgres_log();
@@ -141,7 +180,7 @@ async fn stop_is_graceful_and_complete() {
         "{log_text_before}"
     );
     stack.stop().await.expect("stop");
-    assert!(!alive(pg) && !alive(auth));
+    assert!(!alive(pg) && !alive(auth) && !alive(rest));
     assert!(!dir.exists());
 }
 
@@ -155,6 +194,7 @@ fn a_panicking_test_still_cleans_up() {
             tx.send((
                 stack.postgres_pid().unwrap(),
                 stack.auth_pid().unwrap(),
+                stack.rest_pid().unwrap(),
                 stack.dir().to_path_buf(),
             ))
             .unwrap();
@@ -163,9 +203,10 @@ fn a_panicking_test_still_cleans_up() {
     })
     .join();
     assert!(outcome.is_err(), "the thread panicked");
-    let (pg, auth, dir) = rx.recv().expect("the stack had started");
+    let (pg, auth, rest, dir) = rx.recv().expect("the stack had started");
     assert!(!alive(pg), "postgres {pg} survived the panic");
     assert!(!alive(auth), "auth server {auth} survived the panic");
+    assert!(!alive(rest), "data API {rest} survived the panic");
     assert!(!dir.exists(), "{} survived the panic", dir.display());
 }
 
@@ -271,11 +312,15 @@ async fn harness_up_prints_env_and_cleans_up_on_sigint() {
     }
     let keys: Vec<&str> = env.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(keys, ENV_KEYS);
-    let db_url = &env[0].1;
-    let auth_url = &env[1].1;
-    let api_url = &env[6].1;
+    let value = |name: &str| {
+        env[ENV_KEYS.iter().position(|k| *k == name).unwrap()]
+            .1
+            .clone()
+    };
+    let (db_url, auth_url) = (value("DB_URL"), value("AUTH_URL"));
+    let (api_url, reference_url) = (value("API_URL"), value("STAGE_REFERENCE_URL"));
 
-    let mut conn = PgConnection::connect(db_url)
+    let mut conn = PgConnection::connect(&db_url)
         .await
         .expect("DB_URL connects");
     let user: String = sqlx::query_scalar("select current_user::text")
@@ -291,11 +336,17 @@ async fn harness_up_prints_env_and_cleans_up_on_sigint() {
         .await
         .expect("AUTH_URL answers");
     assert_eq!(health.status(), 200);
-    let unauthenticated = reqwest::Client::new()
-        .post(format!("{api_url}/api/session/create"))
-        .send()
+    // The project URL: the gateway, keyed as Kong is.
+    let keyless = reqwest::get(format!("{api_url}/rest/v1/sessions"))
         .await
         .expect("API_URL answers");
+    assert_eq!(keyless.status(), 401);
+    assert_eq!(keyless.headers()["server"], "kong/2.8.1");
+    let unauthenticated = reqwest::Client::new()
+        .post(format!("{reference_url}/api/session/create"))
+        .send()
+        .await
+        .expect("STAGE_REFERENCE_URL answers");
     assert_eq!(
         unauthenticated.status(),
         401,
@@ -331,7 +382,7 @@ async fn harness_up_prints_env_and_cleans_up_on_sigint() {
     assert!(status.success(), "harness up exited with {status}");
     assert_nothing_left_in(tmp.path());
     assert!(
-        PgConnection::connect(db_url).await.is_err(),
+        PgConnection::connect(&db_url).await.is_err(),
         "PostgreSQL still answers"
     );
     assert!(
@@ -418,7 +469,7 @@ fn harness_up_says_when_postgres_dies_under_it() {
     let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
     let mut first = String::new();
     stdout.read_line(&mut first).unwrap();
-    assert!(first.starts_with("DB_URL="), "{first}");
+    assert!(first.starts_with("API_URL="), "{first}");
 
     let (postmaster, _) = pids_mentioning(tmp.path())
         .into_iter()

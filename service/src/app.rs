@@ -2,10 +2,11 @@
 //! shares (request ids, the request span every log line lands in).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::Request;
-use axum::middleware;
+use axum::middleware::{self, Next};
 use axum::response::IntoResponse;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -39,21 +40,20 @@ pub struct AppState {
 /// ```
 pub async fn app(config: &Config, stage: Stage) -> Result<Router, ServiceError> {
     let state = AppState {
-        auth: match stage {
-            Stage::ReferenceLocal => AuthClient::local(config)?,
-            _ => AuthClient::new(config).map_err(ServiceError::HttpClient)?,
-        },
+        auth: AuthClient::verifying(config, stage.verification())?,
         db: Database::connect_lazy(config).map_err(ServiceError::DatabaseUrl)?,
         cookie_name: config.auth_cookie_name().into(),
     };
     Ok(with_shared_layers(
         stages::router(stage).with_state(state),
         stage,
+        config.body_timeout,
     ))
 }
 
-/// Request ids (honouring an incoming `x-request-id`) and one span per request carrying it.
-fn with_shared_layers(router: Router, stage: Stage) -> Router {
+/// Request ids (honouring an incoming `x-request-id`), one span per request carrying it, and
+/// the whole body read within `body_timeout` before any stage sees the request.
+fn with_shared_layers(router: Router, stage: Stage, body_timeout: Duration) -> Router {
     let trace = TraceLayer::new_for_http()
         .make_span_with(move |request: &Request| {
             tracing::info_span!(
@@ -72,7 +72,9 @@ fn with_shared_layers(router: Router, stage: Stage) -> Router {
             .layer(trace)
             .layer(PropagateRequestIdLayer::x_request_id())
             .layer(middleware::from_fn(request_id::scope))
-            .layer(middleware::from_fn(upload::read_whole_body))
+            .layer(middleware::from_fn(move |request: Request, next: Next| {
+                upload::read_whole_body(request, next, body_timeout)
+            }))
             // Inside the request-id scope, so a panic's 500 still quotes the id.
             .layer(CatchPanicLayer::custom(|_| {
                 ServiceError::Internal("the handler panicked".into()).into_response()
@@ -80,13 +82,19 @@ fn with_shared_layers(router: Router, stage: Stage) -> Router {
     )
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then drains open requests.
+/// What one client may hold of the service: Go's bounds on time (a head within 2 s of its
+/// first byte), and the head size it always had, hyper's ~408 KiB read buffer (a genuine token
+/// with 64 KiB of claims still reaches the credential checks), in at most hyper's 100 lines.
+pub const LIMITS: serving::Limits = serving::Limits::go_net_http()
+    .with_max_head_bytes(8192 + 4096 * 100)
+    .with_max_headers(100);
+
+/// Serves `router` on `listener` within [`LIMITS`] until `shutdown` completes, then drains open
+/// requests.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    serving::serve(listener, router, LIMITS, shutdown).await
 }

@@ -14,6 +14,10 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::Config;
+use crate::claims::ClaimsVerifier;
+use crate::hand_rolled::HandRolledVerifier;
+use crate::jwks::{CachePolicy, JwksClient};
+use crate::local::LocalVerifier;
 
 /// The API version header supabase-js sends, which selects GoTrue's `{code, message}` errors.
 pub const API_VERSION: &str = "2024-01-01";
@@ -25,14 +29,24 @@ pub enum CredentialProblem {
     Missing,
     /// `Bearer` with no token, extra spaces or trailing text.
     Malformed,
+    /// More than one `Authorization` header: which credential the caller meant is not ours to
+    /// guess (RFC 9110 allows the field once), so acting on the first would resolve the
+    /// ambiguity silently, possibly as the wrong user.
+    Ambiguous { headers: usize },
 }
 
 /// The token of `Authorization: Bearer <token>`, matched like GoTrue (`(?i)^bearer (\S+)$`):
-/// any case of the scheme, exactly one space, one run of non-space characters.
+/// any case of the scheme, exactly one space, one run of non-space characters; and exactly
+/// one such header.
 pub fn bearer_token(headers: &HeaderMap) -> Result<&str, CredentialProblem> {
-    let value = headers
-        .get(AUTHORIZATION)
-        .ok_or(CredentialProblem::Missing)?;
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let value = values.next().ok_or(CredentialProblem::Missing)?;
+    let others = values.count();
+    if others > 0 {
+        return Err(CredentialProblem::Ambiguous {
+            headers: others + 1,
+        });
+    }
     let value = value.to_str().map_err(|_| CredentialProblem::Malformed)?;
     let (scheme, token) = value.split_once(' ').ok_or(CredentialProblem::Missing)?;
     if !scheme.eq_ignore_ascii_case("bearer") {
@@ -74,61 +88,74 @@ pub enum AuthFailure {
         code: String,
         message: String,
     },
-    /// The token failed our own verification (reference-local): the auth server was not asked.
+    /// The token failed our own verification: the auth server was not asked.
     #[error("the token failed local verification: {0}")]
     InvalidLocally(String),
+    /// The token names a signing key the project's JWKS does not have, even freshly fetched:
+    /// revoked, or never this project's.
+    #[error(
+        "the token's signing key {kid} is not in the project's JWKS, even freshly fetched ({detail})"
+    )]
+    UnknownKid { kid: String, detail: String },
     /// We could not get a trustworthy answer: unreachable, timed out, 5xx, 429, or nonsense.
     #[error("the auth server is unavailable: {0}")]
     Unavailable(String),
 }
 
-/// Calls the auth server the way supabase-js `auth.getUser(jwt)` does, or (reference-local)
-/// verifies the token itself against the project's secret.
+/// Calls the auth server the way supabase-js `auth.getUser(jwt)` does, or verifies the token
+/// in the service, each stage its own way ([`Verification`]).
 #[derive(Clone)]
 pub struct AuthClient {
     http: reqwest::Client,
     user_endpoint: String,
     anon_key: String,
-    local: Option<LocalVerifier>,
+    mode: std::sync::Arc<Mode>,
 }
 
 impl std::fmt::Debug for AuthClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuthClient")
             .field("user_endpoint", &self.user_endpoint)
-            .field("local", &self.local.is_some())
+            .field("mode", &self.mode.name())
             .finish_non_exhaustive()
     }
 }
 
-/// HS256 verification as GoTrue does it: signature, `exp`, `aud` = authenticated, a UUID `sub`.
-/// What it cannot see is the session: a token whose session logged out still verifies.
-#[derive(Clone)]
-struct LocalVerifier {
-    key: jsonwebtoken::DecodingKey,
-    validation: jsonwebtoken::Validation,
+/// How a stage decides who the token's user is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verification {
+    /// `GET /user` for every request (supabase-js `getUser(jwt)`).
+    Remote,
+    /// In the service: HS256 with the secret, ES256/RS256 with the JWKS; never `GET /user`.
+    Local,
+    /// supabase-js `getClaims(jwt)`: the JWKS where it can, `GET /user` where it falls back.
+    Claims,
+    /// HS256 with the secret, whatever the token is (a service written before signing keys).
+    SecretOnly,
+    /// A hand-written JWKS verifier, its flaws kept (see `hand_rolled`).
+    HandRolled,
+}
+
+enum Mode {
+    Remote,
+    Local(LocalVerifier),
+    Claims(ClaimsVerifier),
+    HandRolled(HandRolledVerifier),
+}
+
+impl Mode {
+    fn name(&self) -> &'static str {
+        match self {
+            Mode::Remote => "remote",
+            Mode::Local(_) => "local",
+            Mode::Claims(_) => "claims",
+            Mode::HandRolled(_) => "hand-rolled",
+        }
+    }
 }
 
 impl AuthClient {
-    /// Verifies tokens locally with `config.jwt_secret`; no call to the auth server.
-    pub fn local(config: &Config) -> Result<Self, crate::ServiceError> {
-        let secret = config
-            .jwt_secret
-            .as_ref()
-            .ok_or(crate::ServiceError::NoJwtSecret)?;
-        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
-        validation.set_audience(&["authenticated"]);
-        validation.set_required_spec_claims(&["exp", "sub", "aud"]);
-        // GoTrue allows no clock skew either.
-        validation.leeway = 0;
-        let mut client = Self::new(config).map_err(crate::ServiceError::HttpClient)?;
-        client.local = Some(LocalVerifier {
-            key: jsonwebtoken::DecodingKey::from_secret(secret.as_bytes()),
-            validation,
-        });
-        Ok(client)
-    }
-
+    /// `GET /user` for every token.
     pub fn new(config: &Config) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .timeout(config.auth_timeout)
@@ -138,15 +165,59 @@ impl AuthClient {
             http,
             user_endpoint: config.user_endpoint(),
             anon_key: config.anon_key.clone(),
-            local: None,
+            mode: std::sync::Arc::new(Mode::Remote),
         })
     }
 
-    /// `GET {auth}/user` with the token; the user it names, or why not.
+    /// A client verifying the way `verification` says; the local ones need `config.jwt_secret`.
+    pub fn verifying(
+        config: &Config,
+        verification: Verification,
+    ) -> Result<Self, crate::ServiceError> {
+        let mut client = Self::new(config).map_err(crate::ServiceError::HttpClient)?;
+        let secret = || {
+            config
+                .jwt_secret
+                .as_deref()
+                .ok_or(crate::ServiceError::NoJwtSecret)
+        };
+        let jwks = |policy| {
+            JwksClient::new(
+                client.http.clone(),
+                config.auth_url.as_str(),
+                &config.anon_key,
+                policy,
+                config.cache_epoch.clone(),
+            )
+        };
+        let ttl = CachePolicy::Ttl(config.jwks_ttl);
+        let mode = match verification {
+            Verification::Remote => Mode::Remote,
+            Verification::Local => Mode::Local(LocalVerifier::with_jwks(secret()?, jwks(ttl))),
+            Verification::SecretOnly => Mode::Local(LocalVerifier::secret_only(secret()?)),
+            Verification::Claims => Mode::Claims(ClaimsVerifier::new(jwks(ttl))),
+            Verification::HandRolled => Mode::HandRolled(HandRolledVerifier::new(
+                secret()?,
+                jwks(CachePolicy::Forever),
+                client.http.clone(),
+            )),
+        };
+        client.mode = std::sync::Arc::new(mode);
+        Ok(client)
+    }
+
+    /// The token's user, or why not, as this client's stage finds out.
     pub async fn get_user(&self, token: &str) -> Result<User, AuthFailure> {
-        if let Some(local) = &self.local {
-            return local.verify(token);
+        match &*self.mode {
+            Mode::Remote => self.remote_user(token).await,
+            Mode::Local(local) => local.verify(token).await,
+            Mode::Claims(claims) => claims.verify(token, self).await,
+            Mode::HandRolled(hand_rolled) => hand_rolled.verify(token).await,
         }
+    }
+
+    /// `GET {auth}/user` with the token; the user it names, or why not.
+    pub(crate) async fn remote_user(&self, token: &str) -> Result<User, AuthFailure> {
         let response = self
             .http
             .get(&self.user_endpoint)
@@ -175,21 +246,6 @@ impl AuthClient {
                 "the auth server answered for user {id}, but the token's sub differs"
             )));
         }
-        Ok(User { id, claims })
-    }
-}
-
-impl LocalVerifier {
-    fn verify(&self, token: &str) -> Result<User, AuthFailure> {
-        let rejected = AuthFailure::InvalidLocally;
-        let data = jsonwebtoken::decode::<Value>(token, &self.key, &self.validation)
-            .map_err(|e| rejected(format!("{e}")))?;
-        let claims = data.claims;
-        let id = claims
-            .get("sub")
-            .and_then(Value::as_str)
-            .and_then(|sub| sub.parse::<Uuid>().ok())
-            .ok_or_else(|| rejected("the sub claim is not a UUID".to_owned()))?;
         Ok(User { id, claims })
     }
 }
@@ -242,7 +298,7 @@ fn excerpt(body: &[u8]) -> String {
     }
 }
 
-fn describe_transport_error(error: &reqwest::Error) -> String {
+pub(crate) fn describe_transport_error(error: &reqwest::Error) -> String {
     // Whether a reset lands while connecting or after is a race on the wire, not a different
     // cause: both read "connection failed", with the socket's own words after it.
     let kind = if error.is_timeout() {

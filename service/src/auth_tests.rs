@@ -35,6 +35,21 @@ fn reference_extraction_without_header_is_missing() {
     );
 }
 
+#[test]
+fn reference_extraction_refuses_two_headers_even_when_equal() {
+    let mut headers = with_authorization("Bearer abc");
+    headers.append(AUTHORIZATION, "Bearer abc".parse().unwrap());
+    assert_eq!(
+        bearer_token(&headers),
+        Err(CredentialProblem::Ambiguous { headers: 2 })
+    );
+    headers.append(AUTHORIZATION, "Basic x".parse().unwrap());
+    assert_eq!(
+        bearer_token(&headers),
+        Err(CredentialProblem::Ambiguous { headers: 3 })
+    );
+}
+
 #[rstest]
 #[case::canonical("Bearer abc", Ok("abc"))]
 #[case::lowercase_scheme_rejected("bearer abc", Err(()))]

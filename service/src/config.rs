@@ -7,10 +7,14 @@ use std::time::Duration;
 
 use url::Url;
 
+use crate::jwks::{CacheEpoch, JWKS_TTL};
+
 /// How long the auth server may take to answer `GET /user` before we call it unavailable.
 pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long acquiring a connection, or the whole insert transaction, may take.
 pub const DEFAULT_DB_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a request body may take to arrive in full (GoTrue's default request duration).
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Connection settings for the auth server and the database.
 ///
@@ -33,10 +37,16 @@ pub struct Config {
     pub database_url: String,
     pub auth_timeout: Duration,
     pub db_timeout: Duration,
+    /// How long a request body may take to arrive; a client still sending after it gets 408.
+    pub body_timeout: Duration,
     /// Most pooled connections held at once.
     pub max_connections: u32,
-    /// The project's JWT secret, for the `reference-local` stage, which verifies tokens itself.
+    /// The project's JWT secret, for the stages that verify tokens themselves.
     pub jwt_secret: Option<String>,
+    /// How long the stages that cache the JWKS trust a fetched one (supabase-js: 10 minutes).
+    pub jwks_ttl: Duration,
+    /// Shared by every stage built from this config: resetting it empties their JWKS caches.
+    pub cache_epoch: CacheEpoch,
 }
 
 impl Config {
@@ -52,8 +62,11 @@ impl Config {
             database_url: database_url.into(),
             auth_timeout: DEFAULT_AUTH_TIMEOUT,
             db_timeout: DEFAULT_DB_TIMEOUT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
             max_connections: 10,
             jwt_secret: None,
+            jwks_ttl: JWKS_TTL,
+            cache_epoch: CacheEpoch::new(),
         }
     }
 
@@ -73,9 +86,26 @@ impl Config {
         self
     }
 
+    pub fn with_body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
+        self
+    }
+
     /// The HS256 secret the auth server signs with (SUPABASE_JWT_SECRET).
     pub fn with_jwt_secret(mut self, secret: impl Into<String>) -> Self {
         self.jwt_secret = Some(secret.into());
+        self
+    }
+
+    /// How long a fetched JWKS is trusted by the stages that cache one.
+    pub fn with_jwks_ttl(mut self, ttl: Duration) -> Self {
+        self.jwks_ttl = ttl;
+        self
+    }
+
+    /// Shares `epoch` with whoever must be able to empty the stages' JWKS caches.
+    pub fn with_cache_epoch(mut self, epoch: CacheEpoch) -> Self {
+        self.cache_epoch = epoch;
         self
     }
 

@@ -26,9 +26,7 @@ pub enum ServiceError {
     HttpClient(#[source] reqwest::Error),
     #[error("DATABASE_URL is not usable: {0}")]
     DatabaseUrl(#[source] sqlx::Error),
-    #[error(
-        "the reference-local stage verifies tokens itself and needs the JWT secret (SUPABASE_JWT_SECRET)"
-    )]
+    #[error("this stage verifies tokens itself and needs the JWT secret (SUPABASE_JWT_SECRET)")]
     NoJwtSecret,
 
     /// No bearer credentials at all (no header, or another scheme).
@@ -37,9 +35,15 @@ pub enum ServiceError {
     /// `Bearer` followed by something that is not one token.
     #[error("the Authorization header is not `Bearer <token>`")]
     MalformedCredentials,
+    /// More than one Authorization header: refused rather than resolved by picking one.
+    #[error("{headers} Authorization headers in one request")]
+    AmbiguousCredentials { headers: usize },
     /// The auth server rejected the token.
     #[error("token rejected: {0}")]
     TokenRejected(String),
+    /// The token's kid is in no fresh JWKS of the project: a revoked key, or another project's.
+    #[error("token rejected: {detail}")]
+    UnknownSigningKey { kid: String, detail: String },
     #[error("auth server unavailable: {0}")]
     AuthUnavailable(String),
     #[error("database unavailable: {0}")]
@@ -58,6 +62,9 @@ pub enum ServiceError {
     /// The client stopped sending the body half-way (or sent a broken chunked encoding).
     #[error("the request body could not be read: {0}")]
     BodyUnreadable(String),
+    /// The client was still sending the body when the body timeout ran out.
+    #[error("the request body did not arrive within {} ms", timeout.as_millis())]
+    BodyTimeout { timeout: std::time::Duration },
     #[error("request body has content type `{0}`, expected application/json")]
     UnsupportedMediaType(String),
 
@@ -103,10 +110,20 @@ impl IntoResponse for ServiceError {
                 WWW_AUTHENTICATE,
                 format!("{REALM}, error=\"invalid_request\", error_description=\"malformed Authorization header\""),
             ),
+            Self::AmbiguousCredentials { headers } => with_header(
+                reply(StatusCode::BAD_REQUEST, "ambiguous_credentials", format!("The request carries {headers} Authorization headers; send exactly one.")),
+                WWW_AUTHENTICATE,
+                format!("{REALM}, error=\"invalid_request\", error_description=\"more than one Authorization header\""),
+            ),
             Self::TokenRejected(_) => with_header(
                 reply(StatusCode::UNAUTHORIZED, "invalid_token", "The access token was rejected: it is invalid, expired or revoked.".into()),
                 WWW_AUTHENTICATE,
                 format!("{REALM}, error=\"invalid_token\", error_description=\"the access token was rejected\""),
+            ),
+            Self::UnknownSigningKey { kid, .. } => with_header(
+                reply(StatusCode::UNAUTHORIZED, "invalid_token", format!("The access token is signed with a key this project does not publish (kid {kid}): revoked, or not this project's.")),
+                WWW_AUTHENTICATE,
+                format!("{REALM}, error=\"invalid_token\", error_description=\"unknown signing key\""),
             ),
             Self::AuthUnavailable(_) => with_header(
                 reply(StatusCode::SERVICE_UNAVAILABLE, "auth_unavailable", "The auth server is unavailable, so the token could not be checked. Try again shortly.".into()),
@@ -138,6 +155,11 @@ impl IntoResponse for ServiceError {
                 StatusCode::BAD_REQUEST,
                 "unreadable_body",
                 "The request body could not be read to its end.".into(),
+            ),
+            Self::BodyTimeout { timeout } => reply(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                format!("The request body did not arrive within {} ms.", timeout.as_millis()),
             ),
             Self::PayloadTooLarge { limit } => reply(
                 StatusCode::PAYLOAD_TOO_LARGE,

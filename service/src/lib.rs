@@ -1,5 +1,6 @@
 //! The service under test: `POST /api/session/create`, which creates a chat session row in
-//! Supabase as the signed-in user, in five stages (the debrief's failures and the reference).
+//! Supabase as the signed-in user, in stages: the debrief's failures, those of the signing-keys
+//! era, and the reference with its two local-verification variants.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -13,15 +14,23 @@
 
 mod app;
 pub mod auth;
+mod claims;
 mod config;
 pub mod cookies;
 pub mod db;
 mod error;
+mod hand_rolled;
+pub mod jwks;
+mod local;
 mod request_id;
 mod stages;
 mod upload;
 
-pub use app::{app, serve};
-pub use config::{Config, DEFAULT_AUTH_TIMEOUT, DEFAULT_DB_TIMEOUT, parse_duration};
+pub use app::{LIMITS, app, serve};
+pub use auth::Verification;
+pub use config::{
+    Config, DEFAULT_AUTH_TIMEOUT, DEFAULT_BODY_TIMEOUT, DEFAULT_DB_TIMEOUT, parse_duration,
+};
 pub use error::{RETRY_AFTER_SECONDS, ServiceError};
+pub use jwks::{CacheEpoch, JWKS_TTL};
 pub use stages::{ROUTE, Stage, UnknownStage};

@@ -23,10 +23,12 @@ struct Args {
     /// Connects as `authenticator`.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     database_url: String,
-    /// The HS256 secret; needed by the reference-local stage only.
+    /// The HS256 secret; needed by the stages that verify tokens themselves (reference-local,
+    /// secret-only, hand-rolled-jwks).
     #[arg(long, env = "SUPABASE_JWT_SECRET", hide_env_values = true)]
     jwt_secret: Option<String>,
-    /// route-missing, cookie-first, anon-client, debrief-final, reference or reference-local.
+    /// route-missing, cookie-first, anon-client, debrief-final, reference, reference-local,
+    /// reference-claims, secret-only or hand-rolled-jwks.
     #[arg(long, default_value = "reference")]
     stage: Stage,
     #[arg(long, default_value = "127.0.0.1:3000")]

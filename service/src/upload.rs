@@ -4,7 +4,10 @@
 //! bytes unread, makes the kernel reset it: the client sees "broken pipe" or "connection reset"
 //! instead of the 413 (or the 200) that was sent. That is the misleading error this project
 //! exists to catch, so the body is drained first. Past [`MAX_UPLOAD`] the connection is given up
-//! (the 413 is sent, but a client still writing may not read it): no server reads forever.
+//! (the 413 is sent, then the connection closes with a linger, see the `serving` crate), and a
+//! body still arriving after the body timeout gets 408: no server reads forever.
+
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -16,10 +19,15 @@ use crate::error::ServiceError;
 /// The most a request body may be before we stop reading it.
 pub const MAX_UPLOAD: usize = 8 * 1024 * 1024;
 
-/// Middleware: buffers the whole body (stages keep their own, smaller, limits on it).
-pub async fn read_whole_body(request: Request, next: Next) -> Response {
+/// Middleware: buffers the whole body within `timeout` (stages keep their own, smaller, limits
+/// on its size).
+pub async fn read_whole_body(request: Request, next: Next, timeout: Duration) -> Response {
     let (parts, body) = request.into_parts();
-    match axum::body::to_bytes(body, MAX_UPLOAD).await {
+    let Ok(read) = tokio::time::timeout(timeout, axum::body::to_bytes(body, MAX_UPLOAD)).await
+    else {
+        return ServiceError::BodyTimeout { timeout }.into_response();
+    };
+    match read {
         Ok(bytes) => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await

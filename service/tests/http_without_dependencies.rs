@@ -207,3 +207,36 @@ async fn no_stage_answers_before_the_upload_is_complete() {
         );
     }
 }
+
+/// Two Authorization headers are ambiguous credentials: which one the caller meant is not ours
+/// to guess, so the reference refuses the pair with a 400 naming the cause, before anyone is
+/// asked about either token (here no auth server is listening: a 503 would mean it tried).
+#[tokio::test]
+async fn reference_refuses_two_authorization_headers() {
+    for stage in [Stage::Reference, Stage::ReferenceLocal] {
+        let url = format!("{}{ROUTE}", serve(stage).await);
+        for second in [TOKEN, "Bearer other.token.here", "Basic dXNlcjpwdw=="] {
+            let response = post(
+                &url,
+                &[("authorization", TOKEN), ("authorization", second)],
+                "",
+            )
+            .await;
+            assert_eq!(response.status(), 400, "{stage}: {second}");
+            let challenge = response.headers()["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            assert!(
+                challenge.contains("error=\"invalid_request\""),
+                "{stage}: {challenge}"
+            );
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["error"], "ambiguous_credentials", "{stage}: {body}");
+            assert_eq!(
+                body["message"], "The request carries 2 Authorization headers; send exactly one.",
+                "{stage}"
+            );
+        }
+    }
+}

@@ -2,18 +2,22 @@
 //! service_role key, typically).
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::AppState;
-use super::extract::{Admin, JsonBody, OptionalJsonBody, RequestAud};
+use super::body::{JsonBody, OptionalJsonBody};
+use super::extract::{Admin, RequestAud, UserId};
+use super::pagination::{self, Order};
+use super::query::GoQuery;
 use super::responses::UserBody;
-use super::signup::{looks_like_email, merge};
+use super::signup::merge;
+use super::{ban, input};
 use crate::db::{audit, identities, sessions, users};
 use crate::error::ApiError;
 use crate::password;
@@ -21,7 +25,8 @@ use crate::password;
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct AdminUserParams {
-    id: Option<Uuid>,
+    id: Option<String>,
+    aud: Option<String>,
     email: Option<String>,
     phone: Option<String>,
     password: Option<String>,
@@ -47,37 +52,45 @@ pub async fn create_user(
 ) -> Result<Json<UserBody>, ApiError> {
     let config = &state.config;
     let now = Utc::now();
-    let email = params
-        .email
-        .as_deref()
-        .map(|e| e.trim().to_lowercase())
-        .filter(|e| !e.is_empty());
-    if params.phone.as_deref().is_some_and(|p| !p.is_empty()) {
-        return Err(ApiError::PhoneProviderDisabled("Phone logins are disabled"));
-    }
-    let Some(email) = email else {
-        return Err(ApiError::Validation(
-            "Cannot create a user without either an email or phone".into(),
-        ));
+    let aud = params.aud.clone().filter(|a| !a.is_empty()).unwrap_or(aud);
+    let email = params.email.as_deref().filter(|e| !e.is_empty());
+    let phone = params.phone.as_deref().filter(|p| !p.is_empty());
+    // GoTrue validates the email before it looks at the phone.
+    let email = email.map(input::email).transpose()?;
+    let (Some(email), None) = (email, phone) else {
+        return Err(if phone.is_some() {
+            ApiError::PhoneProviderDisabled("Phone logins are disabled")
+        } else {
+            ApiError::Validation("Cannot create a user without either an email or phone".into())
+        });
     };
-    if !looks_like_email(&email) {
+    let password = params.password.as_deref().filter(|p| !p.is_empty());
+    let password_hash = params.password_hash.as_deref().filter(|h| !h.is_empty());
+    if params.password.is_some() && password_hash.is_some() {
         return Err(ApiError::Validation(
-            "Unable to validate email address: invalid format".into(),
+            "Only a password or a password hash should be provided".into(),
         ));
     }
-    let hash = match (&params.password, &params.password_hash) {
-        (Some(p), _) if !p.is_empty() => {
+    let id = custom_id(params.id.as_deref())?;
+    check_stored_fields(&params, &aud)?;
+    let hash = match (password, password_hash) {
+        (Some(p), _) => {
             password::check_strength(p, config.password_min_length)?;
             Some(password::hash(p).await?)
         }
-        (_, Some(h)) if !h.is_empty() => Some(h.clone()),
+        (_, Some(h)) => Some(h.to_owned()),
         _ => None,
     };
-    let banned_until = ban_until(params.ban_duration.as_deref(), now)?.flatten();
+    let banned_until = ban::until(params.ban_duration.as_deref(), now)?.flatten();
 
     let mut tx = state.pool.begin().await?;
     if users::email_taken(&mut tx, &email, None).await? {
         return Err(ApiError::EmailExists);
+    }
+    if let Some(id) = id
+        && users::find_by_id(&mut tx, id).await?.is_some()
+    {
+        return Err(ApiError::UserAlreadyExists);
     }
     let mut app = json!({"provider": "email", "providers": ["email"]});
     if let Some(extra) = params.app_metadata {
@@ -90,11 +103,12 @@ pub async fn create_user(
     let user = users::insert(
         &mut tx,
         &users::NewUser {
-            id: params.id.unwrap_or_else(Uuid::new_v4),
+            id: id.unwrap_or_else(Uuid::new_v4),
             aud: &aud,
             role: params
                 .role
                 .as_deref()
+                .filter(|r| !r.is_empty())
                 .unwrap_or(&config.jwt_default_group_name),
             email: Some(&email),
             encrypted_password: hash.as_deref(),
@@ -115,62 +129,81 @@ pub async fn create_user(
     user_body(&state, user).await
 }
 
-#[derive(Deserialize)]
-pub struct PageQuery {
-    page: Option<String>,
-    per_page: Option<String>,
-    filter: Option<String>,
+/// GoTrue's checks on a client-chosen user id.
+fn custom_id(raw: Option<&str>) -> Result<Option<Uuid>, ApiError> {
+    let Some(raw) = raw.filter(|r| !r.is_empty()) else {
+        return Ok(None);
+    };
+    let id = Uuid::parse_str(raw)
+        .map_err(|_| ApiError::Validation("ID must conform to the uuid v4 format".into()))?;
+    if id.is_nil() {
+        return Err(ApiError::Validation("ID cannot be a nil uuid".into()));
+    }
+    Ok(Some(id))
+}
+
+/// What PostgreSQL would refuse in the fields stored as they come: the `varchar(255)` columns
+/// and the two metadata objects.
+fn check_stored_fields(params: &AdminUserParams, aud: &str) -> Result<(), ApiError> {
+    input::short_text("aud", aud)?;
+    if let Some(role) = &params.role {
+        input::short_text("role", role)?;
+    }
+    if let Some(hash) = &params.password_hash {
+        input::short_text("password_hash", hash)?;
+    }
+    if let Some(meta) = &params.user_metadata {
+        input::metadata("user_metadata", meta)?;
+    }
+    if let Some(app) = &params.app_metadata {
+        input::metadata("app_metadata", app)?;
+    }
+    Ok(())
 }
 
 pub async fn list_users(
     State(state): State<AppState>,
     _admin: Admin,
     RequestAud(aud): RequestAud,
-    Query(q): Query<PageQuery>,
+    uri: Uri,
+    query: GoQuery,
 ) -> Result<Response, ApiError> {
-    let number = |v: &Option<String>, name: &str, default: i64| -> Result<i64, ApiError> {
-        match v.as_deref() {
-            None | Some("") => Ok(default),
-            Some(s) => s.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
-                ApiError::Validation(format!(
-                    "Bad Pagination Parameters: {name} must be a positive integer"
-                ))
-            }),
-        }
+    // GoTrue checks the order before the page.
+    let order = pagination::order(&query)?;
+    let page = pagination::page(&query)?;
+    let filter = query.get("filter").filter(|f| !f.is_empty());
+    let (rows, total) = if filter.is_some_and(|f| f.contains('\0')) {
+        // No stored email or name holds a NUL, and PostgreSQL would refuse the pattern.
+        (Vec::new(), 0)
+    } else {
+        let mut conn = state.pool.acquire().await?;
+        users::page(
+            &mut conn,
+            &aud,
+            filter,
+            order == Order::OldestFirst,
+            page.limit,
+            page.offset,
+        )
+        .await?
     };
-    let page = number(&q.page, "page", 1)?;
-    let per_page = number(&q.per_page, "per_page", 50)?;
-    let mut conn = state.pool.acquire().await?;
-    let filter = q.filter.as_deref().filter(|f| !f.is_empty());
-    let (rows, total) =
-        users::page(&mut conn, &aud, filter, per_page, (page - 1) * per_page).await?;
     let mut bodies = Vec::with_capacity(rows.len());
+    let mut conn = state.pool.acquire().await?;
     for user in rows {
         let ids = identities::for_user(&mut conn, user.id).await?;
         bodies.push(UserBody::new(user, ids));
     }
+    let total = u64::try_from(total).unwrap_or_default();
     let mut headers = HeaderMap::new();
     headers.insert("x-total-count", HeaderValue::from(total));
-    let last = ((total + per_page - 1) / per_page).max(1);
-    let link =
-        |p: i64, rel: &str| format!("</admin/users?page={p}&per_page={per_page}>; rel=\"{rel}\"");
-    let mut links = Vec::new();
-    if page < last {
-        links.push(link(page + 1, "next"));
-    }
-    links.push(link(last, "last"));
-    if let Ok(v) = HeaderValue::from_str(&links.join(", ")) {
-        headers.insert("link", v);
+    if let Ok(link) = HeaderValue::from_str(&pagination::link(uri.path(), &query, &page, total)) {
+        headers.insert("link", link);
     }
     Ok((headers, Json(json!({"users": bodies, "aud": aud}))).into_response())
 }
 
-fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| ApiError::AdminBadUserId)
-}
-
-async fn load(state: &AppState, raw_id: &str) -> Result<users::User, ApiError> {
-    let id = parse_id(raw_id)?;
+/// The user behind an /admin/users/{id} path, or GoTrue's 404.
+pub async fn load(state: &AppState, id: Uuid) -> Result<users::User, ApiError> {
     let mut conn = state.pool.acquire().await?;
     users::find_by_id(&mut conn, id)
         .await?
@@ -180,34 +213,32 @@ async fn load(state: &AppState, raw_id: &str) -> Result<users::User, ApiError> {
 pub async fn get_user(
     State(state): State<AppState>,
     _admin: Admin,
-    Path(id): Path<String>,
+    UserId(id): UserId,
 ) -> Result<Json<UserBody>, ApiError> {
-    let user = load(&state, &id).await?;
+    let user = load(&state, id).await?;
     user_body(&state, user).await
 }
 
 pub async fn update_user(
     State(state): State<AppState>,
     _admin: Admin,
-    Path(id): Path<String>,
+    UserId(id): UserId,
     JsonBody(params): JsonBody<AdminUserParams>,
 ) -> Result<Json<UserBody>, ApiError> {
     let config = &state.config;
     let now = Utc::now();
-    let mut user = load(&state, &id).await?;
-    let mut tx = state.pool.begin().await?;
-
-    if let Some(email) = params
+    let mut user = load(&state, id).await?;
+    let email = params
         .email
         .as_deref()
-        .map(|e| e.trim().to_lowercase())
         .filter(|e| !e.is_empty())
-    {
-        if !looks_like_email(&email) {
-            return Err(ApiError::Validation(
-                "Unable to validate email address: invalid format".into(),
-            ));
-        }
+        .map(input::email)
+        .transpose()?;
+    let banned_until = ban::until(params.ban_duration.as_deref(), now)?;
+    check_stored_fields(&params, "")?;
+    let mut tx = state.pool.begin().await?;
+
+    if let Some(email) = email {
         if users::email_taken(&mut tx, &email, Some(user.id)).await? {
             return Err(ApiError::EmailExists);
         }
@@ -225,7 +256,7 @@ pub async fn update_user(
         identities::update_email_data(&mut tx, user.id, json!({"email_verified": true}), now)
             .await?;
     }
-    if let Some(role) = params.role {
+    if let Some(role) = params.role.filter(|r| !r.is_empty()) {
         user.role = Some(role);
     }
     if let Some(meta) = params.user_metadata {
@@ -234,7 +265,7 @@ pub async fn update_user(
     if let Some(app) = params.app_metadata {
         user.raw_app_meta_data = Some(merge(user.raw_app_meta_data.take(), Value::Object(app)));
     }
-    if let Some(until) = ban_until(params.ban_duration.as_deref(), now)? {
+    if let Some(until) = banned_until {
         user.banned_until = until;
     }
     let user = users::save(&mut tx, &user, now).await?;
@@ -252,10 +283,10 @@ pub struct DeleteParams {
 pub async fn delete_user(
     State(state): State<AppState>,
     _admin: Admin,
-    Path(id): Path<String>,
+    UserId(id): UserId,
     OptionalJsonBody(params): OptionalJsonBody<DeleteParams>,
 ) -> Result<Json<Value>, ApiError> {
-    let mut user = load(&state, &id).await?;
+    let mut user = load(&state, id).await?;
     let now = Utc::now();
     let mut tx = state.pool.begin().await?;
     audit::record(&mut tx, &user, "user_deleted", "team", now).await?;
@@ -272,78 +303,4 @@ pub async fn delete_user(
     }
     tx.commit().await?;
     Ok(Json(json!({})))
-}
-
-/// `None`: leave as is; `Some(None)`: lift the ban ("none"); `Some(Some(t))`: banned until t.
-fn ban_until(
-    duration: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<Option<Option<DateTime<Utc>>>, ApiError> {
-    match duration {
-        None | Some("") => Ok(None),
-        Some("none") => Ok(Some(None)),
-        Some(d) => {
-            let span = parse_go_duration(d).ok_or_else(|| {
-                ApiError::Validation(format!(
-                    "invalid format for ban duration: time: invalid duration {d:?}"
-                ))
-            })?;
-            Ok(Some(Some(now + span)))
-        }
-    }
-}
-
-/// Go's time.ParseDuration: a sequence of decimal numbers with units ns, us, µs, ms, s, m, h.
-pub fn parse_go_duration(s: &str) -> Option<chrono::Duration> {
-    let (negative, mut rest) = match s.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, s.strip_prefix('+').unwrap_or(s)),
-    };
-    if rest == "0" {
-        return Some(chrono::Duration::zero());
-    }
-    if rest.is_empty() {
-        return None;
-    }
-    let mut nanos = 0f64;
-    while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let value: f64 = rest[..num_len].parse().ok()?;
-        rest = &rest[num_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return None,
-        };
-        rest = &rest[unit_len..];
-        nanos += value * scale;
-    }
-    let d = chrono::Duration::nanoseconds(nanos as i64);
-    Some(if negative { -d } else { d })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_go_duration as p;
-    use chrono::Duration;
-
-    #[test]
-    fn go_durations_parse() {
-        assert_eq!(p("24h"), Some(Duration::hours(24)));
-        assert_eq!(p("1h30m"), Some(Duration::minutes(90)));
-        assert_eq!(p("1.5s"), Some(Duration::milliseconds(1500)));
-        assert_eq!(p("0"), Some(Duration::zero()));
-        for bad in ["", "24", "h", "1d", "1h x"] {
-            assert_eq!(p(bad), None, "{bad:?}");
-        }
-    }
 }

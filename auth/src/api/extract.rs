@@ -1,14 +1,14 @@
-//! Extractors: the JSON body with GoTrue's errors, and the two kinds of caller (a signed-in
-//! user, an admin).
+//! Extractors: the two kinds of caller (a signed-in user, an admin), the request's audience,
+//! and the user id of an /admin/users/{id} path. (Bodies are in `body`, queries in `query`.)
 //!
 //! [`CurrentUser`] runs GoTrue's `requireAuthentication` checks in its order: bearer header,
 //! JWT verification, sub, user, session, ban. [`Admin`] only verifies the JWT and its role,
 //! which is why the service_role key (no sub) works on /admin but not on /user.
 
-use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use std::collections::HashMap;
+
+use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
-use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::AppState;
@@ -16,49 +16,6 @@ use crate::bearer;
 use crate::db::{sessions, users};
 use crate::error::ApiError;
 use crate::jwt::{self, PresentedClaims};
-
-/// A JSON body; Content-Type is not checked, as in GoTrue.
-pub struct JsonBody<T>(pub T);
-
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| ApiError::BodyTooLarge)?;
-        parse_json(&bytes).map(JsonBody)
-    }
-}
-
-/// Parses a body, wording the common failure like Go's encoding/json.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        let reason = if e.is_eof() {
-            "unexpected end of JSON input".to_owned()
-        } else {
-            e.to_string()
-        };
-        ApiError::BadJson(reason)
-    })
-}
-
-/// An optional JSON body: empty means default.
-pub struct OptionalJsonBody<T>(pub T);
-
-impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJsonBody<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| ApiError::BodyTooLarge)?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(OptionalJsonBody(T::default()));
-        }
-        parse_json(&bytes).map(OptionalJsonBody)
-    }
-}
 
 /// Now as fractional unix seconds, for exp/nbf comparisons.
 fn now_seconds() -> f64 {
@@ -68,7 +25,7 @@ fn now_seconds() -> f64 {
 
 fn verified_claims(parts: &Parts, state: &AppState) -> Result<PresentedClaims, ApiError> {
     let token = bearer::token(&parts.headers)?;
-    Ok(jwt::verify(token, &state.config.jwt_secret, now_seconds())?)
+    Ok(jwt::verify(token, &state.config.jwt_keys, now_seconds())?)
 }
 
 /// The signed-in user behind the bearer token, and their session if the token names one.
@@ -159,5 +116,25 @@ impl FromRequestParts<AppState> for RequestAud {
                 .map(str::to_owned)
                 .unwrap_or_else(|| state.config.jwt_aud.clone()),
         ))
+    }
+}
+
+/// The `{id}` of /admin/users/{id}. Whatever fails to be a UUID (text, percent-escapes that are
+/// not UTF-8) is GoTrue's 404 `validation_failed` "user_id must be an UUID", never axum's
+/// `text/plain` rejection.
+pub struct UserId(pub Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for UserId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::AdminBadUserId)?;
+        params
+            .get("id")
+            .and_then(|raw| Uuid::parse_str(raw).ok())
+            .map(UserId)
+            .ok_or(ApiError::AdminBadUserId)
     }
 }

@@ -1,11 +1,10 @@
-//! The unauthenticated discovery endpoints: /health, /settings and the (empty) JWKS.
+//! The unauthenticated discovery endpoints: /health, /settings and the JWKS.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use serde::Serialize;
-use serde_json::json;
 
 use super::AppState;
 
@@ -88,10 +87,11 @@ pub async fn settings(State(state): State<AppState>) -> impl IntoResponse {
     })
 }
 
-/// HMAC secrets are never published, so a secret-only setup has no keys.
-pub async fn jwks() -> impl IntoResponse {
+/// The public keys of `GOTRUE_JWT_KEYS`; HMAC keys are never published, so a secret-only setup
+/// answers `{"keys":[]}`.
+pub async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CACHE_CONTROL, "public, max-age=600")],
-        Json(json!({"keys": []})),
+        Json(state.config.jwt_keys.jwks()),
     )
 }

@@ -14,7 +14,9 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::AppState;
-use super::extract::{JsonBody, RequestAud};
+use super::body::JsonBody;
+use super::extract::RequestAud;
+use super::input;
 use super::responses::UserBody;
 use crate::db::{audit, identities, users};
 use crate::error::ApiError;
@@ -35,13 +37,34 @@ pub async fn signup(
     JsonBody(params): JsonBody<SignupParams>,
 ) -> Result<Response, ApiError> {
     let config = &state.config;
+    let now = Utc::now();
+    let data = params.data.clone().unwrap_or_default();
+    // GoTrue's order: anonymous or not, signups allowed, the password, one identifier, its
+    // provider, the email's format. The data is checked last, against what PostgreSQL stores.
+    if params.email.is_empty() && params.phone.is_empty() {
+        if !config.anonymous_users_enabled {
+            return Err(ApiError::AnonymousDisabled);
+        }
+        if config.disable_signup {
+            return Err(ApiError::SignupDisabled);
+        }
+        input::metadata("data", &data)?;
+        input::short_text("aud", &aud)?;
+        return signup_anonymously(&state, &aud, Value::Object(data), now).await;
+    }
     if config.disable_signup {
         return Err(ApiError::SignupDisabled);
     }
-    let now = Utc::now();
-    let data = Value::Object(params.data.clone().unwrap_or_default());
-    if params.email.is_empty() && params.phone.is_empty() {
-        return signup_anonymously(&state, &aud, data, now).await;
+    if params.password.is_empty() {
+        return Err(ApiError::Validation(
+            "Signup requires a valid password".into(),
+        ));
+    }
+    password::check_strength(&params.password, config.password_min_length)?;
+    if !params.email.is_empty() && !params.phone.is_empty() {
+        return Err(ApiError::Validation(
+            "Only an email address or phone number should be provided on signup.".into(),
+        ));
     }
     if params.email.is_empty() {
         return Err(ApiError::PhoneProviderDisabled(
@@ -53,18 +76,10 @@ pub async fn signup(
             "Email signups are disabled",
         ));
     }
-    if params.password.is_empty() {
-        return Err(ApiError::Validation(
-            "Signup requires a valid password".into(),
-        ));
-    }
-    let email = params.email.trim().to_lowercase();
-    if !looks_like_email(&email) {
-        return Err(ApiError::Validation(
-            "Unable to validate email address: invalid format".into(),
-        ));
-    }
-    password::check_strength(&params.password, config.password_min_length)?;
+    let email = input::email(&params.email)?;
+    input::metadata("data", &data)?;
+    input::short_text("aud", &aud)?;
+    let data = Value::Object(data);
 
     let mut tx = state.pool.begin().await?;
     if let Some(mut existing) = users::find_by_email(&mut tx, &email, &aud).await? {
@@ -144,9 +159,6 @@ async fn signup_anonymously(
     data: Value,
     now: DateTime<Utc>,
 ) -> Result<Response, ApiError> {
-    if !state.config.anonymous_users_enabled {
-        return Err(ApiError::AnonymousDisabled);
-    }
     let mut tx = state.pool.begin().await?;
     let user = users::insert(
         &mut tx,
@@ -226,19 +238,4 @@ pub fn merge(existing: Option<Value>, patch: Value) -> Value {
         }
     }
     Value::Object(base)
-}
-
-/// A deliberately loose check: one `@` with something on both sides and a dot in the domain.
-pub fn looks_like_email(email: &str) -> bool {
-    match email.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !email.contains(char::is_whitespace)
-                && !domain.contains('@')
-        }
-        None => false,
-    }
 }

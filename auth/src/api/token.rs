@@ -1,20 +1,24 @@
-//! POST /token: the password and refresh_token grants (`grant_type` from the query string).
+//! POST /token: the password and refresh_token grants.
+//!
+//! GoTrue reads `grant_type` with Go's `r.FormValue` before it reads the body: from a form body
+//! (`application/x-www-form-urlencoded`) first, else from the query string, the first of
+//! repeated values either way. Parsing a form body consumes it, so such a request then fails
+//! with an empty JSON body, as it does in GoTrue. An unknown grant is refused before a bad
+//! body is noticed.
 
-use axum::extract::{Query, State};
+use axum::extract::{Request, State};
+use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde::Deserialize;
 
 use super::AppState;
-use super::extract::{JsonBody, RequestAud};
+use super::body;
+use super::extract::RequestAud;
+use super::query::GoQuery;
 use crate::db::{audit, users};
 use crate::error::ApiError;
 use crate::{password, refresh, tokens};
-
-#[derive(Deserialize)]
-pub struct GrantQuery {
-    grant_type: Option<String>,
-}
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -27,16 +31,61 @@ pub struct TokenParams {
 
 pub async fn token(
     State(state): State<AppState>,
-    Query(query): Query<GrantQuery>,
+    query: GoQuery,
     aud: RequestAud,
-    JsonBody(params): JsonBody<TokenParams>,
+    request: Request,
 ) -> Result<Response, ApiError> {
-    match query.grant_type.as_deref() {
-        Some("password") => password_grant(state, aud, params).await,
-        Some("refresh_token") => refresh_grant(state, params).await,
+    let is_form = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case(FORM));
+    let (grant_type, json) = if is_form {
+        // A body too large to parse as a form leaves Go's FormValue the query alone; the
+        // JSON decoding that follows then meets the same limit.
+        match body::read(request).await {
+            Ok(bytes) => {
+                let form = GoQuery::parse(&String::from_utf8_lossy(&bytes));
+                let grant = form.get("grant_type").or_else(|| query.get("grant_type"));
+                (grant.map(str::to_owned), Body::Consumed)
+            }
+            Err(error) => (
+                query.get("grant_type").map(str::to_owned),
+                Body::Failed(error),
+            ),
+        }
+    } else {
+        (
+            query.get("grant_type").map(str::to_owned),
+            Body::Unread(request),
+        )
+    };
+    match grant_type.as_deref() {
+        Some("password") => password_grant(state, aud, json.parse().await?).await,
+        Some("refresh_token") => refresh_grant(state, json.parse().await?).await,
         _ => Err(ApiError::UnsupportedGrantType),
     }
 }
+
+/// The JSON body, still to be read, already consumed by form parsing, or unreadable.
+enum Body {
+    Unread(Request),
+    Consumed,
+    Failed(ApiError),
+}
+
+impl Body {
+    async fn parse(self) -> Result<TokenParams, ApiError> {
+        match self {
+            Body::Unread(request) => body::parse_json(&body::read(request).await?),
+            Body::Consumed => body::parse_json(b""),
+            Body::Failed(error) => Err(error),
+        }
+    }
+}
+
+const FORM: &str = "application/x-www-form-urlencoded";
 
 async fn password_grant(
     state: AppState,
@@ -51,17 +100,22 @@ async fn password_grant(
     }
     if params.email.is_empty() {
         if params.phone.is_empty() {
-            return Err(ApiError::InvalidCredentials);
+            return Err(ApiError::Validation("missing email or phone".into()));
         }
         return Err(ApiError::PhoneProviderDisabled("Phone logins are disabled"));
     }
     if !config.external_email_enabled {
         return Err(ApiError::EmailProviderDisabled("Email logins are disabled"));
     }
+    if params.email.contains('\0') {
+        // No stored address holds a NUL (PostgreSQL cannot store one), and the lookup would
+        // be refused: GoTrue answers 500 here, the truth is that no such user exists.
+        return Err(ApiError::InvalidCredentials);
+    }
 
     let now = Utc::now();
     let mut tx = state.pool.begin().await?;
-    let mut user = users::find_by_email(&mut tx, params.email.trim(), &aud)
+    let mut user = users::find_by_email(&mut tx, &params.email, &aud)
         .await?
         .ok_or(ApiError::InvalidCredentials)?;
     if user.is_banned(now) {

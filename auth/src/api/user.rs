@@ -7,9 +7,11 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::AppState;
-use super::extract::{CurrentUser, JsonBody, RequestAud};
+use super::body::JsonBody;
+use super::extract::{CurrentUser, RequestAud};
+use super::input;
 use super::responses::UserBody;
-use super::signup::{looks_like_email, merge};
+use super::signup::merge;
 use crate::db::{audit, identities, users};
 use crate::error::ApiError;
 use crate::password;
@@ -46,6 +48,27 @@ pub async fn update_user(
     let config = &state.config;
     let now = Utc::now();
     let mut user = current.user;
+    // GoTrue validates the email first, then refuses app_metadata from a non-admin.
+    let new_email = params
+        .email
+        .as_deref()
+        .filter(|e| !e.is_empty())
+        .map(input::email)
+        .transpose()?;
+    let is_admin = current
+        .claims
+        .role
+        .as_deref()
+        .is_some_and(|r| config.jwt_admin_roles.iter().any(|a| a == r));
+    if params.app_metadata.is_some() && !is_admin {
+        return Err(ApiError::AppMetadataNotAdmin);
+    }
+    if let Some(data) = &params.data {
+        input::metadata("data", data)?;
+    }
+    if let Some(app) = &params.app_metadata {
+        input::metadata("app_metadata", app)?;
+    }
     let mut tx = state.pool.begin().await?;
 
     if let Some(new_password) = params.password.as_deref().filter(|p| !p.is_empty()) {
@@ -58,28 +81,13 @@ pub async fn update_user(
     if let Some(data) = params.data {
         user.raw_user_meta_data = Some(merge(user.raw_user_meta_data.take(), Value::Object(data)));
     }
-    // Only admins may touch app_metadata through /user.
-    let is_admin = current
-        .claims
-        .role
-        .as_deref()
-        .is_some_and(|r| config.jwt_admin_roles.iter().any(|a| a == r));
-    if let (true, Some(app)) = (is_admin, params.app_metadata) {
+    if let Some(app) = params.app_metadata {
         user.raw_app_meta_data = Some(merge(user.raw_app_meta_data.take(), Value::Object(app)));
     }
     if params.phone.as_deref().is_some_and(|p| !p.is_empty()) && !config.external_phone_enabled {
         return Err(ApiError::PhoneProviderDisabled("Phone logins are disabled"));
     }
-    let new_email = params
-        .email
-        .map(|e| e.trim().to_lowercase())
-        .filter(|e| !e.is_empty());
     if let Some(email) = new_email.filter(|e| user.email.as_deref() != Some(e.as_str())) {
-        if !looks_like_email(&email) {
-            return Err(ApiError::Validation(
-                "Unable to validate email address: invalid format".into(),
-            ));
-        }
         if users::email_taken(&mut tx, &email, Some(user.id)).await? {
             return Err(ApiError::EmailExists);
         }

@@ -188,28 +188,37 @@ pub async fn delete(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// One page of an audience's users, newest first, and the audience's total.
+/// One page of an audience's users, newest (or oldest) first, and the audience's total.
+///
+/// As in GoTrue, `filter` matches the email with LIKE (case-sensitive) and the metadata's
+/// `full_name` with ILIKE, its own `%` and `_` acting as wildcards.
 pub async fn page(
     conn: &mut PgConnection,
     aud: &str,
     filter: Option<&str>,
+    oldest_first: bool,
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<(Vec<User>, i64)> {
     let pattern = filter.map(|f| format!("%{f}%"));
     let total: i64 = sqlx::query_scalar(
         "select count(*) from auth.users where instance_id = $1 and aud = $2
-         and ($3::text is null or email ilike $3 or raw_user_meta_data->>'full_name' ilike $3)",
+         and ($3::text is null or email like $3 or raw_user_meta_data->>'full_name' ilike $3)",
     )
     .bind(Uuid::nil())
     .bind(aud)
     .bind(&pattern)
     .fetch_one(&mut *conn)
     .await?;
+    let order = if oldest_first {
+        "created_at asc, id asc"
+    } else {
+        "created_at desc, id desc"
+    };
     let users = sqlx::query_as(&format!(
         "select {COLUMNS} from auth.users where instance_id = $1 and aud = $2
-         and ($3::text is null or email ilike $3 or raw_user_meta_data->>'full_name' ilike $3)
-         order by created_at desc, id desc limit $4 offset $5"
+         and ($3::text is null or email like $3 or raw_user_meta_data->>'full_name' ilike $3)
+         order by {order} limit $4 offset $5"
     ))
     .bind(Uuid::nil())
     .bind(aud)

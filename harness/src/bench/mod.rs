@@ -61,6 +61,8 @@ pub struct Options {
     /// Per measurement and concurrency level.
     pub duration: Duration,
     pub levels: Vec<usize>,
+    /// The key profile of every stack booted (None: the builder's default).
+    pub keys: Option<crate::signing::KeyProfile>,
 }
 
 /// Runs everything; `progress` hears what is being measured.
@@ -71,7 +73,7 @@ pub async fn run(
 ) -> Result<BenchReport, BenchError> {
     progress("booting the stack for the suite and the load");
     // Memory and pgbench need the servers' processes: always native here.
-    let stack = Stack::builder()
+    let stack = builder(options)
         .provider(crate::stack::Provider::Native)
         .fault_proxy(false)
         .start()
@@ -84,11 +86,11 @@ pub async fn run(
     // The suite on a stack of its own, with the fault proxy its fault scenarios need; the load
     // below goes straight to the servers, as pgbench does.
     progress(&format!("replaying {} scenarios", scenarios.len()));
-    let suite_stack = Stack::builder()
+    let suite_stack = builder(options)
         .provider(crate::stack::Provider::Native)
         .start()
         .await?;
-    let suite = replay_suite(&suite_stack, scenarios).await;
+    let suite = replay_suite(&suite_stack, scenarios, options).await?;
     suite_stack.stop().await?;
 
     let levels = throughput(&stack, options, progress).await;
@@ -136,14 +138,34 @@ fn measured<T>(figures: Option<T>, otherwise: &str) -> Measured<T> {
     )
 }
 
-async fn replay_suite(stack: &Stack, scenarios: &[Scenario]) -> Suite {
+async fn replay_suite(
+    stack: &Stack,
+    scenarios: &[Scenario],
+    options: &Options,
+) -> Result<Suite, BenchError> {
     let runner = Runner::for_stack(stack);
     let started = Instant::now();
     let mut steps = 0;
     let mut failed_scenarios = 0;
     let (mut fault_scenarios, mut fault_wall) = (0, Duration::ZERO);
+    let profile = stack.keys().initial().profile().name();
     for scenario in scenarios {
-        let report = runner.replay(scenario).await;
+        // A story told with its own budgets or another key profile gets a stack of its own,
+        // as `harness run` gives it.
+        let own_needs = !scenario.timeouts.is_default()
+            || scenario.keys.is_some_and(|wanted| wanted.name() != profile);
+        let report = if own_needs {
+            let own = builder(options)
+                .provider(crate::stack::Provider::Native)
+                .scenario(scenario)
+                .start()
+                .await?;
+            let report = Runner::for_stack(&own).replay(scenario).await;
+            own.stop().await?;
+            report
+        } else {
+            runner.replay(scenario).await
+        };
         steps += report.steps.len();
         failed_scenarios += usize::from(!report.passed());
         if scenario.injects_faults() {
@@ -152,7 +174,7 @@ async fn replay_suite(stack: &Stack, scenarios: &[Scenario]) -> Suite {
         }
     }
     let wall_ms = started.elapsed().as_secs_f64() * 1e3;
-    Suite {
+    Ok(Suite {
         scenarios: scenarios.len(),
         steps,
         failed_scenarios,
@@ -164,6 +186,14 @@ async fn replay_suite(stack: &Stack, scenarios: &[Scenario]) -> Suite {
         } else {
             wall_ms / steps as f64
         },
+    })
+}
+
+/// A builder with the bench's key profile.
+fn builder(options: &Options) -> crate::StackBuilder {
+    match &options.keys {
+        Some(profile) => Stack::builder().keys(profile.clone()),
+        None => Stack::builder(),
     }
 }
 
@@ -196,6 +226,24 @@ async fn throughput(
             stack.stages().url(service::Stage::ReferenceLocal)
         ),
         ..service.clone()
+    };
+    // What supabase-js sends for `.from('sessions').insert(row).select('id').single()`.
+    let gateway = Request {
+        method: reqwest::Method::POST,
+        url: format!("{}/sessions?select=id", stack.rest_url()),
+        headers: vec![
+            ("apikey".into(), stack.anon_key().to_owned()),
+            (
+                "authorization".into(),
+                format!("Bearer {}", user.access_token),
+            ),
+            ("content-type".into(), "application/json".into()),
+            ("content-profile".into(), "public".into()),
+            ("prefer".into(), "return=representation".into()),
+            ("accept".into(), "application/vnd.pgrst.object+json".into()),
+        ],
+        body: Some(json!({ "user_id": user.id, "turn_count": 0 }).to_string()),
+        expect: 201,
     };
     let get_user = Request {
         method: reqwest::Method::GET,
@@ -239,6 +287,8 @@ async fn throughput(
             "POST /api/session/create on reference-local, {clients} clients"
         ));
         let local_figures = load::run(&local, clients, options.duration).await;
+        progress(&format!("POST /rest/v1/sessions through the gateway, {clients} clients"));
+        let gateway_figures = load::run(&gateway, clients, options.duration).await;
         progress(&format!("GET /user, {clients} clients"));
         let auth_figures = load::run(&get_user, clients, options.duration).await;
         progress(&format!("pgbench, {clients} clients"));
@@ -260,6 +310,7 @@ async fn throughput(
             pgbench_figures,
             auth_figures,
             local_figures,
+            gateway_figures,
         ));
     }
     Ok((levels, under_load))

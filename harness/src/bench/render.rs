@@ -207,7 +207,7 @@ pub fn render(report: &BenchReport) -> String {
     );
 
     out.push_str(
-        "\nThe same request on reference-local: the token verified against the secret, no GET /user\n",
+        "\nThe same request on reference-local: the token verified locally (the secret or the cached JWKS), no GET /user\n",
     );
     let mut local = Table::default();
     local.row([
@@ -233,6 +233,24 @@ pub fn render(report: &BenchReport) -> String {
     }
     out.push_str(&local.render());
     let _ = writeln!(out, "  target: {}", target_for(report, "local validation"));
+
+    out.push_str(
+        "\nThe same insert as an app makes it: the gateway, then the data API (POST /rest/v1/sessions, .select('id').single())\n",
+    );
+    let mut gateway = Table::default();
+    gateway.row(["clients", "req/s", "p50 ms", "p99 ms", "errors", "api/pgbench"]);
+    for level in &report.throughput {
+        let figures = &level.gateway_rest;
+        gateway.row([
+            level.clients.to_string(),
+            num(figures.requests_per_s),
+            num(figures.p50_ms),
+            num(figures.p99_ms),
+            figures.errors.to_string(),
+            ratio(level.gateway_over_pgbench),
+        ]);
+    }
+    out.push_str(&gateway.render());
 
     out.push_str("\nMemory, MiB (the service's stages run inside the harness: its RSS is apart)\n");
     let mut memory = Table::default();

@@ -71,6 +71,11 @@ pub struct Level {
     pub auth_get_user: LoadFigures,
     /// The same request on `reference-local`, which verifies the token itself (no GET /user).
     pub service_local: LoadFigures,
+    /// The same insert as an app makes it: through the gateway to the data API
+    /// (`POST /rest/v1/sessions`, the user's token, `.select('id').single()`).
+    pub gateway_rest: LoadFigures,
+    /// gateway + data API requests/s ÷ pgbench tps.
+    pub gateway_over_pgbench: Option<f64>,
     /// service requests/s ÷ pgbench tps.
     pub service_over_pgbench: Option<f64>,
     /// service requests/s ÷ GET /user requests/s.
@@ -87,6 +92,7 @@ impl Level {
         pgbench: Measured<PgbenchFigures>,
         auth_get_user: LoadFigures,
         service_local: LoadFigures,
+        gateway_rest: LoadFigures,
     ) -> Level {
         let over = |rate: f64, limit: f64| (limit > 0.0).then(|| rate / limit);
         let tps = pgbench.figures().map(|p| p.tps).unwrap_or(0.0);
@@ -96,6 +102,8 @@ impl Level {
             service_over_auth: over(service.requests_per_s, auth_get_user.requests_per_s),
             local_over_pgbench: over(service_local.requests_per_s, tps),
             local_over_remote: over(service_local.requests_per_s, service.requests_per_s),
+            gateway_over_pgbench: over(gateway_rest.requests_per_s, tps),
+            gateway_rest,
             service,
             pgbench,
             auth_get_user,

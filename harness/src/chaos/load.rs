@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::run::invariants::RequestRecord;
+use crate::run::invariants::{RequestRecord, Subject};
 
 /// One request as a client sent it and saw its answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,7 +38,7 @@ impl Record {
         RequestRecord {
             step: number,
             step_name: format!("client {}", self.client),
-            stage: Some(crate::run::invariants::REFERENCE.to_owned()),
+            subject: Subject::Stage(crate::run::invariants::REFERENCE.to_owned()),
             at: self.at,
             elapsed: self.elapsed,
             status: self.status,

@@ -94,7 +94,7 @@ pub fn judge(observed: Observed<'_>) -> Verdict {
         summarize_unacknowledged(unacknowledged),
         statuses(observed),
         hangs,
-        invariants::internals(&events),
+        invariants::internals(&events, invariants::REFERENCE),
         recovery_result,
     ]
     .into_iter()

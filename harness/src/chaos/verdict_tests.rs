@@ -8,6 +8,7 @@ fn ms(value: u64) -> Duration {
 const TIMEOUTS: ServiceTimeouts = ServiceTimeouts {
     auth: Duration::from_secs(2),
     db: Duration::from_secs(2),
+    gateway: Duration::from_secs(60),
 };
 
 fn record(client: usize, at: u64, status: u16, session: Option<&str>) -> Record {

@@ -35,6 +35,10 @@ pub(crate) struct BenchArgs {
     clients: Vec<usize>,
     #[arg(long, value_enum, default_value = "table")]
     output: super::ReportFormat,
+    /// The key profile of every stack booted: cli, legacy or a signing-keys file (default: the
+    /// project's, else HARNESS_KEYS, else cli).
+    #[arg(long, value_name = "cli|legacy|PATH", value_parser = super::provider::parse_keys)]
+    keys: Option<harness::signing::KeyProfile>,
     /// Boot one stack, print `boot_us=<microseconds>` and exit: what a cold run executes.
     #[arg(long, hide = true)]
     boot_probe: bool,
@@ -57,7 +61,7 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<bool> {
     if args.clients.is_empty() || args.clients.iter().any(|&c| c == 0 || c > 64) {
         bail!("--clients must be between 1 and 64");
     }
-    let scenarios = load_all(&args.paths)?;
+    let scenarios = load_all(&args.paths, None)?;
     let cold = if args.skip_cold {
         None
     } else {
@@ -73,6 +77,7 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<bool> {
         cold,
         duration: args.duration,
         levels: args.clients,
+        keys: args.keys,
     };
     let progress = |text: &str| eprintln!("bench: {text}");
     let report = bench::run(&options, &scenarios, &progress).await?;

@@ -25,6 +25,8 @@ pub(crate) struct ChaosArgs {
     output: super::ReportFormat,
     #[command(flatten)]
     provider: super::provider::ProviderArgs,
+    #[command(flatten)]
+    project: super::project::ProjectArgs,
 }
 
 pub(crate) async fn run(args: ChaosArgs) -> anyhow::Result<bool> {
@@ -33,6 +35,16 @@ pub(crate) async fn run(args: ChaosArgs) -> anyhow::Result<bool> {
     }
     if args.clients == 0 || args.clients > MAX_CLIENTS {
         bail!("--clients must be between 1 and {MAX_CLIENTS}");
+    }
+    // The load is the reference stage's POST /api/session/create counted in public.sessions;
+    // a project's schema and services would be judged by what they are not.
+    if let Some(project) = args.project.load()? {
+        bail!(
+            "harness chaos loads the reference stage and counts public.sessions; it does not \
+             drive a project's services yet ({}): break the project's dependencies with fault \
+             scenarios under `harness run` instead, or run chaos outside the project",
+            project.manifest.display()
+        );
     }
     let options = Options {
         clients: args.clients,

@@ -3,6 +3,8 @@
 
 mod bench;
 mod chaos;
+mod init;
+mod project;
 mod provider;
 mod run;
 mod scenarios;
@@ -13,8 +15,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-/// The hidden subcommand that runs the auth server (see `main`).
+/// The hidden subcommands that run the auth server and the data API (see `main`).
 pub(crate) const AUTH_SERVER: &str = "auth-server";
+pub(crate) const REST_SERVER: &str = "rest-server";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -35,8 +38,12 @@ enum Command {
     List(scenarios::ListArgs),
     /// Replay one scenario and print every exchange and the server's log lines.
     Show(scenarios::ShowArgs),
-    /// Boot PostgreSQL, the auth server and the service's stages, and keep them up until Ctrl-C.
+    /// Boot PostgreSQL, the auth server, the data API, the gateway and the service's stages (and a
+    /// project's services), and keep them up until Ctrl-C.
     Up(up::UpArgs),
+    /// Make a folder a harness project: a commented harness.toml and a first scenario (never
+    /// overwriting a file).
+    Init(init::InitArgs),
     /// Measure boot, suite and service throughput against pgbench and the auth server.
     Bench(bench::BenchArgs),
     /// Many clients create sessions while faults hit the database and the auth server; checks
@@ -47,6 +54,9 @@ enum Command {
     /// Run the GoTrue-compatible auth server from GOTRUE_* env vars (what a stack spawns).
     #[command(name = AUTH_SERVER, hide = true)]
     AuthServer,
+    /// Run the PostgREST-compatible data API from PGRST_* env vars (what a stack spawns).
+    #[command(name = REST_SERVER, hide = true)]
+    RestServer,
 }
 
 /// Exit status 0: everything passed; 1: a scenario failed; 2: the harness could not do its job.
@@ -61,22 +71,47 @@ pub(crate) fn run() -> ExitCode {
     };
     harness::logs::install("RUST_LOG", default_filter);
     let outcome = match cli.command {
-        Command::Run(args) => block_on(run::run(args)),
-        Command::Show(args) => block_on(scenarios::show(args)),
+        Command::Run(args) => block_on(interruptible(run::run(args))),
+        Command::Show(args) => block_on(interruptible(scenarios::show(args))),
+        Command::Init(args) => init::run(args).map(|()| true),
         Command::List(args) => scenarios::list(args).map(|()| true),
         Command::Up(args) => up::run(args).map(|()| true),
         Command::Bench(args) => block_on(bench::run(args)),
-        Command::Chaos(args) => block_on(chaos::run(args)),
+        Command::Chaos(args) => block_on(interruptible(chaos::run(args))),
         Command::Down(args) => block_on(provider::down(args)),
         Command::AuthServer => return auth::main_from_env(),
+        Command::RestServer => return rest::main_from_env(),
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
+        Err(error) if error.is::<Interrupted>() => {
+            eprintln!("harness: {error}");
+            ExitCode::from(130)
+        }
         Err(error) => {
             eprintln!("harness: {error:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// SIGINT or SIGTERM arrived: the job was dropped, which stopped its services and its stack.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted by {0}: the services and the stack were stopped")]
+struct Interrupted(&'static str);
+
+/// Runs `job` until it ends or SIGINT/SIGTERM arrives. On a signal the job is dropped where it
+/// stands: every service and stack it holds stops in its `Drop` (the services' process groups,
+/// then the servers and the stack's directory), so Ctrl-C leaves nothing running or on disk.
+async fn interruptible<T>(job: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+    let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    tokio::select! {
+        outcome = job => outcome,
+        _ = interrupt.recv() => Err(Interrupted("SIGINT").into()),
+        _ = terminate.recv() => Err(Interrupted("SIGTERM").into()),
     }
 }
 

@@ -1,8 +1,10 @@
-//! `--provider` and `--images`, shared by every command that boots a stack, and `harness down`.
+//! `--provider`, `--images`, `--keys` and the service timeouts, shared by every command that
+//! boots a stack, and `harness down`.
 
 use anyhow::Context;
 use clap::Args;
 use harness::Stack;
+use harness::signing::KeyProfile;
 use harness::stack::{ImageChoice, Provider, containers};
 
 #[derive(Debug, Clone, Args)]
@@ -21,6 +23,22 @@ pub(crate) struct ProviderArgs {
     /// How long the served stages wait for the database (the whole transaction).
     #[arg(long, default_value = "2s", value_parser = service::parse_duration)]
     db_timeout: std::time::Duration,
+    /// How long the gateway waits for the auth server and the data API (Kong's default: 60 s).
+    #[arg(long, default_value = "60s", value_parser = service::parse_duration)]
+    gateway_timeout: std::time::Duration,
+    /// The signing and API keys: cli (what `supabase start` issues: ES256 user tokens, the
+    /// HS256 anon/service_role keys, sb_publishable_/sb_secret_), legacy (HS256 only), or a
+    /// signing-keys file (`supabase gen signing-key`). Default: the project's [auth]
+    /// signing_keys_path, else HARNESS_KEYS, else cli.
+    #[arg(long, value_name = "cli|legacy|PATH", value_parser = parse_keys)]
+    keys: Option<KeyProfile>,
+}
+
+pub(crate) fn parse_keys(value: &str) -> Result<KeyProfile, String> {
+    match value.trim() {
+        "" => Err("name a profile: cli, legacy, or a signing-keys file's path".to_owned()),
+        text => Ok(KeyProfile::parse(text)),
+    }
 }
 
 fn parse_provider(value: &str) -> Result<Provider, String> {
@@ -34,16 +52,40 @@ fn parse_images(value: &str) -> Result<ImageChoice, String> {
 impl ProviderArgs {
     /// Boots the stack and says on stderr which provider runs it and why.
     pub(crate) async fn start(&self) -> anyhow::Result<Stack> {
-        let stack = Stack::builder()
+        Self::announce(self.builder()).await
+    }
+
+    async fn announce(builder: harness::StackBuilder) -> anyhow::Result<Stack> {
+        let stack = builder.start().await.context("starting the stack")?;
+        eprintln!(
+            "harness: provider {}; keys {}",
+            stack.provider_note(),
+            stack.keys().initial().profile()
+        );
+        Ok(stack)
+    }
+
+    /// The stack these flags ask for, before it starts.
+    pub(crate) fn builder(&self) -> harness::StackBuilder {
+        let builder = Stack::builder()
             .provider(self.provider)
             .images(self.images)
             .service_auth_timeout(self.auth_timeout)
             .service_db_timeout(self.db_timeout)
-            .start()
-            .await
-            .context("starting the stack")?;
-        eprintln!("harness: provider {}", stack.provider_note());
-        Ok(stack)
+            .gateway_timeout(self.gateway_timeout);
+        match &self.keys {
+            Some(profile) => builder.keys(profile.clone()),
+            None => builder,
+        }
+    }
+
+    /// The profile `--keys` or HARNESS_KEYS names, else cli (for a target the harness does not
+    /// start, whose keys it must still know).
+    pub(crate) fn key_profile(&self) -> KeyProfile {
+        self.keys
+            .clone()
+            .or_else(KeyProfile::from_env)
+            .unwrap_or_default()
     }
 }
 

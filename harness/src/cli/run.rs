@@ -1,5 +1,6 @@
-//! `harness run`: the main job. Boots the stack, replays scenarios, compares every replay with
-//! its reviewed snapshot, prints a table and exits non-zero on any failure.
+//! `harness run`: the main job. Boots the stack (with a project's schema and services when there
+//! is a harness.toml), replays scenarios, compares every replay with its reviewed snapshot,
+//! prints a table and exits non-zero on any failure.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -10,12 +11,15 @@ use harness::report::snapshot::{self, Comparison, SnapshotStore};
 use harness::report::{ScenarioOutcome, junit, terminal};
 use harness::run::{Runner, Targets};
 use harness::scenario::{Scenario, Target};
+use harness::signing::{FixedKeys, KeyProfile};
+use std::sync::Arc;
 
+use super::project::{ProjectArgs, Session, snapshots_dir, stage_names};
 use super::scenarios::load_all;
 
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
-    /// Scenario files or directories (default: scenarios/).
+    /// Scenario files or directories (default: the project's scenarios, else scenarios/).
     paths: Vec<PathBuf>,
     /// Write a `.snap.new` next to every snapshot that changed, for `cargo insta review`.
     #[arg(long)]
@@ -26,35 +30,45 @@ pub(crate) struct RunArgs {
     /// Only the scenarios whose name contains this text.
     #[arg(long)]
     filter: Option<String>,
-    /// Only the scenarios that send a request to this stage.
+    /// Only the scenarios that send a request to this stage (a built-in one or a service).
     #[arg(long)]
     stage: Option<String>,
     /// Replay the reference-stage steps against this running service instead. It must use the
     /// stack whose values are in the environment (DB_URL, AUTH_URL, JWT_SECRET, ANON_KEY,
-    /// SERVICE_ROLE_KEY, as `harness up --output env` prints them). Snapshots are not compared:
-    /// another service answers in its own words; the scenarios' expectations are checked.
+    /// SERVICE_ROLE_KEY, as `harness up --output env` prints them) and the key profile --keys
+    /// names. Snapshots are not compared: another service answers in its own words; the
+    /// scenarios' expectations are checked. Scenarios that rotate keys fail: that stack's keys
+    /// are not the harness's to rotate.
     #[arg(long, value_name = "URL")]
     target: Option<String>,
-    /// Where the snapshots are.
-    #[arg(long, default_value = "snapshots")]
-    snapshots: PathBuf,
+    /// Where the snapshots are (default: the project's, else snapshots/).
+    #[arg(long)]
+    snapshots: Option<PathBuf>,
     #[command(flatten)]
     provider: super::provider::ProviderArgs,
+    #[command(flatten)]
+    project: ProjectArgs,
 }
 
 pub(crate) async fn run(args: RunArgs) -> anyhow::Result<bool> {
-    let mut scenarios = load_all(&args.paths)?;
+    let project = args.project.load()?;
+    let project = project.as_ref();
+    if project.is_some() && args.target.is_some() {
+        bail!(
+            "--target replays the reference stage against a service you started yourself; in a \
+             project (harness.toml) the harness starts its services: leave out --target"
+        );
+    }
+    let mut scenarios = load_all(&args.paths, project)?;
     if let Some(filter) = &args.filter {
         scenarios.retain(|scenario| scenario.name.contains(filter.as_str()));
     }
     if let Some(stage) = &args.stage {
-        if !service::Stage::ALL
-            .iter()
-            .any(|known| known.name() == stage)
-        {
+        let known = stage_names(project);
+        if !known.contains(stage) {
             bail!(
                 "unknown stage `{stage}`: expected one of {}",
-                super::scenarios::stage_names().join(", ")
+                known.join(", ")
             );
         }
         scenarios.retain(|scenario| scenario.stages().contains(&stage.as_str()));
@@ -70,17 +84,21 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<bool> {
     }
 
     let progress = Progress::new(scenarios.len());
-    let (stack, runner) = match &args.target {
-        Some(url) => (None, Runner::new(targets_from_env(url)?)),
+    let say = |text: &str| progress.say(text);
+    let (session, runner) = match &args.target {
+        Some(url) => {
+            let keys = args.provider.key_profile();
+            (None, Runner::new(targets_from_env(url, &keys)?))
+        }
         None => {
             progress.say("booting the stack");
-            let stack = args.provider.start().await?;
-            let runner = Runner::for_stack(&stack);
-            (Some(stack), runner)
+            let session = Session::start(args.provider.builder(), project, false, &say).await?;
+            let runner = session.runner();
+            (Some(session), runner)
         }
     };
 
-    let store = SnapshotStore::new(&args.snapshots);
+    let store = SnapshotStore::new(snapshots_dir(project, args.snapshots.as_deref()));
     let mut outcomes = Vec::with_capacity(scenarios.len());
     for (index, scenario) in scenarios.iter().enumerate() {
         progress.say(&format!(
@@ -89,7 +107,24 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<bool> {
             scenarios.len(),
             scenario.name
         ));
-        let report = runner.replay(scenario).await;
+        let own_profile = scenario.keys.is_some_and(|wanted| {
+            session.as_ref().is_some_and(|session| {
+                session.stack().keys().initial().profile().name() != wanted.name()
+            })
+        });
+        let report = if (scenario.timeouts.is_default() && !own_profile) || args.target.is_some() {
+            runner.replay(scenario).await
+        } else {
+            // Its own budgets or key profile, so its own stack (a warm boot is a tenth of a
+            // second), and its own services, which must talk to that stack.
+            let builder = args.provider.builder().scenario(scenario);
+            let own = Session::start(builder, project, false, &say)
+                .await
+                .with_context(|| format!("starting the stack for {}", scenario.name))?;
+            let report = own.runner().replay(scenario).await;
+            own.stop().await.context("stopping the scenario's stack")?;
+            report
+        };
         // A skipped scenario has nothing to compare.
         let snapshot = if args.target.is_some() || report.skipped.is_some() {
             Comparison::Matches
@@ -110,8 +145,9 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<bool> {
         outcomes.push(ScenarioOutcome { report, snapshot });
     }
     progress.clear();
-    if let Some(stack) = stack {
-        stack.stop().await.context("stopping the stack")?;
+    drop(runner);
+    if let Some(session) = session {
+        session.stop().await?;
     }
 
     let mut summary = terminal::summary(&outcomes);
@@ -130,7 +166,7 @@ fn reference_steps_only(mut scenario: Scenario) -> Option<Scenario> {
     scenario.steps.retain(|step| match &step.request {
         Some(request) => match &request.target {
             Target::Stage(stage) => stage == service::Stage::Reference.name(),
-            Target::Auth | Target::Url(_) => true,
+            Target::Auth | Target::Api | Target::Url(_) => true,
         },
         None => true,
     });
@@ -140,7 +176,7 @@ fn reference_steps_only(mut scenario: Scenario) -> Option<Scenario> {
         .then_some(scenario)
 }
 
-fn targets_from_env(url: &str) -> anyhow::Result<Targets> {
+fn targets_from_env(url: &str, profile: &KeyProfile) -> anyhow::Result<Targets> {
     let var = |name: &str| {
         std::env::var(name).with_context(|| {
             format!(
@@ -152,6 +188,7 @@ fn targets_from_env(url: &str) -> anyhow::Result<Targets> {
     };
     Ok(Targets {
         auth_url: var("AUTH_URL")?,
+        api_url: var("API_URL")?,
         db_url: var("DB_URL")?,
         jwt_secret: var("JWT_SECRET")?,
         anon_key: var("ANON_KEY")?,
@@ -164,7 +201,17 @@ fn targets_from_env(url: &str) -> anyhow::Result<Targets> {
         faults: None,
         service_timeouts: None,
         provider: "external".to_owned(),
+        // Known to mint tokens with; the harness cannot rotate another stack's keys.
+        keys: Arc::new(FixedKeys(profile.load(now()).with_context(|| {
+            format!("loading the `{profile}` key profile (--keys or HARNESS_KEYS)")
+        })?)),
     })
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64)
 }
 
 fn write_file(path: &Path, contents: &str) -> anyhow::Result<()> {

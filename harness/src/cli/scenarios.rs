@@ -3,25 +3,24 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+
+use super::project::{ProjectArgs, Session, scenarios_dir, stage_names};
 use clap::Args;
-use harness::Runner;
+use harness::project::Project;
 use harness::report::snapshot;
 use harness::scenario::{self, Scenario};
 
-/// The directory scenarios are read from when no path is given.
-const DEFAULT_DIR: &str = "scenarios";
+/// The directory scenarios are read from when no path is given and there is no project.
+pub(crate) const DEFAULT_DIR: &str = "scenarios";
 
-pub(crate) fn stage_names() -> Vec<&'static str> {
-    service::Stage::ALL
-        .iter()
-        .map(|stage| stage.name())
-        .collect()
-}
-
-/// Loads every scenario under `paths` (files or directories; default `scenarios/`). Every
-/// malformed file is reported, and then nothing runs.
-pub(crate) fn load_all(paths: &[PathBuf]) -> anyhow::Result<Vec<Scenario>> {
-    let default = [PathBuf::from(DEFAULT_DIR)];
+/// Loads every scenario under `paths` (files or directories; default: the project's scenarios,
+/// else `scenarios/`), each step's stage checked against the built-in stages and the project's
+/// services. Every malformed file is reported, and then nothing runs.
+pub(crate) fn load_all(
+    paths: &[PathBuf],
+    project: Option<&Project>,
+) -> anyhow::Result<Vec<Scenario>> {
+    let default = [scenarios_dir(project)];
     let paths = if paths.is_empty() {
         &default[..]
     } else {
@@ -35,15 +34,24 @@ pub(crate) fn load_all(paths: &[PathBuf]) -> anyhow::Result<Vec<Scenario>> {
             );
         } else if path.exists() {
             files.push(path.clone());
-        } else if path == Path::new(DEFAULT_DIR) {
+        } else if project.is_none() && path == Path::new(DEFAULT_DIR) {
             bail!(
-                "no scenarios/ directory here: run from the project's root, or name scenario files or directories"
+                "no scenarios/ directory and no harness.toml here: run from the project's root \
+                 (or `harness init` to make this folder one), or name scenario files or directories"
+            );
+        } else if let Some(project) = project.filter(|p| paths.len() == 1 && *path == p.scenarios) {
+            bail!(
+                "{}: no such directory: the scenarios of {} go there (set `scenarios` in \
+                 harness.toml to put them elsewhere; `harness init` writes a first one)",
+                path.display(),
+                project.manifest.display()
             );
         } else {
             bail!("{}: no such file or directory", path.display());
         }
     }
-    let stages = stage_names();
+    let stages = stage_names(project);
+    let stages: Vec<&str> = stages.iter().map(String::as_str).collect();
     let (scenarios, errors): (Vec<_>, Vec<_>) = files
         .iter()
         .map(|file| Scenario::load(file, &stages))
@@ -64,13 +72,16 @@ pub(crate) fn load_all(paths: &[PathBuf]) -> anyhow::Result<Vec<Scenario>> {
 
 #[derive(Debug, Args)]
 pub(crate) struct ListArgs {
-    /// Scenario files or directories (default: scenarios/).
+    /// Scenario files or directories (default: the project's, else scenarios/).
     paths: Vec<PathBuf>,
+    #[command(flatten)]
+    project: ProjectArgs,
 }
 
 pub(crate) fn list(args: ListArgs) -> anyhow::Result<()> {
+    let project = args.project.load()?;
     let mut text = String::new();
-    for scenario in load_all(&args.paths)? {
+    for scenario in load_all(&args.paths, project.as_ref())? {
         text.push_str(&format!(
             "{} ({} steps)\n",
             scenario.name,
@@ -90,19 +101,26 @@ pub(crate) struct ShowArgs {
     name: String,
     #[command(flatten)]
     provider: super::provider::ProviderArgs,
+    #[command(flatten)]
+    project: ProjectArgs,
 }
 
-/// Replays one scenario and prints every exchange with the server's log lines.
+/// Replays one scenario and prints every exchange with the server's and services' log lines.
 pub(crate) async fn show(args: ShowArgs) -> anyhow::Result<bool> {
+    let project = args.project.load()?;
     let path = if args.name.ends_with(".toml") {
         PathBuf::from(&args.name)
     } else {
-        Path::new(DEFAULT_DIR).join(format!("{}.toml", args.name))
+        scenarios_dir(project.as_ref()).join(format!("{}.toml", args.name))
     };
-    let scenario = load_all(&[path])?.remove(0);
-    let stack = args.provider.start().await?;
-    let report = Runner::for_stack(&stack).replay(&scenario).await;
-    stack.stop().await.context("stopping the stack")?;
+    let scenario = load_all(&[path], project.as_ref())?.remove(0);
+    let builder = args.provider.builder().scenario(&scenario);
+    let session = Session::start(builder, project.as_ref(), false, &|text| {
+        eprintln!("harness: {text}")
+    })
+    .await?;
+    let report = session.runner().replay(&scenario).await;
+    session.stop().await?;
     let mut text = format!(
         "{}\n\n{}\n\n{}",
         scenario.name,

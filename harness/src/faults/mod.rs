@@ -14,22 +14,40 @@ pub mod proxy;
 
 use std::fmt;
 
-/// A dependency of the service, as the fault proxy names it (`db`, `auth`).
+/// A hop the fault proxy sits on, by the proxy's name: `db` (the served stages and the data
+/// API → PostgreSQL), `auth` (the served stages and the gateway → the auth server), `rest` (the
+/// gateway → the data API) and `gateway` (clients of `API_URL` → the gateway).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Dependency {
     Db,
     Auth,
+    Rest,
+    Gateway,
 }
 
 impl Dependency {
-    pub const ALL: [Dependency; 2] = [Dependency::Db, Dependency::Auth];
+    pub const ALL: [Dependency; 4] = [
+        Dependency::Db,
+        Dependency::Auth,
+        Dependency::Rest,
+        Dependency::Gateway,
+    ];
 
     /// The proxy's name, as Toxiproxy clients see it.
     pub fn name(self) -> &'static str {
         match self {
             Dependency::Db => "db",
             Dependency::Auth => "auth",
+            Dependency::Rest => "rest",
+            Dependency::Gateway => "gateway",
         }
+    }
+
+    /// The names, for error messages: `db, auth, rest or gateway`.
+    pub fn names() -> String {
+        let names: Vec<&str> = Self::ALL.iter().map(|d| d.name()).collect();
+        let (last, rest) = names.split_last().expect("there are dependencies");
+        format!("{} or {last}", rest.join(", "))
     }
 
     pub fn from_name(name: &str) -> Option<Dependency> {

@@ -47,6 +47,17 @@ pub const KONG_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(60);
 /// The largest request body the gateway buffers before forwarding; larger ones are 413.
 pub const MAX_BODY: usize = 32 << 20;
 
+/// What one client may hold of the gateway, as Kong's nginx bounds it: a request head within
+/// `client_header_timeout` (60 s) and at most `large_client_header_buffers` (4 × 8 KiB),
+/// kept-alive connections for `keepalive_timeout` (60 s). nginx counts its buffers per line;
+/// hyper bounds the whole head, so the whole head gets the 32 KiB.
+fn limits() -> serving::Limits {
+    serving::Limits::go_net_http()
+        .with_head_timeout(Duration::from_secs(60))
+        .with_idle_timeout(Duration::from_secs(60))
+        .with_max_head_bytes(4 * 8 * 1024)
+}
+
 /// Where the gateway sends each service's requests, and with which keys.
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
@@ -91,18 +102,24 @@ impl Gateway {
     /// Binds a free port on 127.0.0.1 and serves until dropped.
     pub async fn start(config: GatewayConfig) -> std::io::Result<Gateway> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        Gateway::start_on(listener, config).await
+    }
+
+    /// Serves on `listener` until dropped (a port taken before the gateway's config was known).
+    pub async fn start_on(
+        listener: tokio::net::TcpListener,
+        config: GatewayConfig,
+    ) -> std::io::Result<Gateway> {
         let address = listener.local_addr()?;
         let shared = Arc::new(Shared {
             upstream: Upstream::new(config.upstream_timeout, MAX_BODY),
             config,
             port: address.port(),
         });
-        let app = axum::Router::new()
-            .fallback(handle)
-            .with_state(shared)
-            .into_make_service_with_connect_info::<SocketAddr>();
+        let app = axum::Router::new().fallback(handle).with_state(shared);
         let server = tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, app).await {
+            let served = serving::serve(listener, app, limits(), std::future::pending()).await;
+            if let Err(error) = served {
                 tracing::error!(%error, "the gateway stopped serving");
             }
         });

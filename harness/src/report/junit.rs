@@ -92,6 +92,7 @@ mod tests {
                 response: Err("x".into()),
             }),
             logs: vec![],
+            service_logs: vec![],
             failures: failures.iter().map(|f| f.to_string()).collect(),
             elapsed: Duration::from_millis(5),
         }
@@ -108,6 +109,7 @@ mod tests {
                 ],
                 setup_error: None,
                 skipped: None,
+                timeouts: None,
                 invariants: vec![],
                 recovery: None,
                 cleanup_error: None,

@@ -15,10 +15,17 @@ static UUID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b").unwrap()
 });
 static TIMESTAMP: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}(:?\d{2})?)?").unwrap()
+    // `,123`: Python's logging writes its milliseconds after a comma.
+    Regex::new(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}([.,]\d+)?(Z|[+-]\d{2}(:?\d{2})?)?").unwrap()
 });
+/// Terminal colours a service prints even into a pipe (a forced `--use-colors`, `FORCE_COLOR`).
+static ANSI: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\x1b\[[0-9;]*[A-Za-z]").unwrap());
 static LOOPBACK_PORT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\b(127\.0\.0\.1|localhost|\[::1\]):\d+").unwrap());
+/// libpq's way of naming a server, which PostgREST's PGRST000 details quote:
+/// `connection to server at "127.0.0.1", port 41234 failed` (its quotes escaped inside JSON).
+static LIBPQ_PORT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"(\\?"(?:127\.0\.0\.1|localhost|::1)\\?"), port \d+"#).unwrap());
 /// A driver's account of a reply cut short: how far into which message the cut fell depends on
 /// what the pooled connection did just before (a background ping), not on the fault.
 static CUT_SHORT: LazyLock<Regex> =
@@ -48,6 +55,8 @@ const DYNAMIC_FIELDS: &[&str] = &[
 pub struct Redactor {
     /// (value, name), longest value first so a token is replaced before any part of it.
     known: Vec<(String, String)>,
+    /// (value, replacement as written), for one exchange only (see [`Redactor::scope`]).
+    scoped: Vec<(String, String)>,
     uuids: HashMap<String, String>,
 }
 
@@ -63,17 +72,33 @@ impl Redactor {
             .sort_by_key(|(value, _)| std::cmp::Reverse(value.len()));
     }
 
+    /// Phrases replaced (by the text given, verbatim) only in what comes next: one exchange's
+    /// response, log lines and failures, until [`Redactor::end_scope`]. For phrases that mean
+    /// one thing for one token and another for the next, like an algorithm's signature error.
+    pub fn scope(&mut self, pairs: Vec<(String, String)>) {
+        self.scoped = pairs;
+    }
+
+    pub fn end_scope(&mut self) {
+        self.scoped.clear();
+    }
+
     /// Redacts free text: a header value, a log line, a body that is not JSON.
     pub fn text(&mut self, text: &str) -> String {
         let mut text = text.to_owned();
+        for (value, replacement) in &self.scoped {
+            text = text.replace(value.as_str(), replacement);
+        }
         for (value, name) in &self.known {
             if text.contains(value.as_str()) {
                 text = text.replace(value.as_str(), &format!("[{name}]"));
             }
         }
+        let text = ANSI.replace_all(&text, "");
         let text = JWT.replace_all(&text, "[jwt]");
         let text = TIMESTAMP.replace_all(&text, "[timestamp]");
         let text = LOOPBACK_PORT.replace_all(&text, "$1:[port]");
+        let text = LIBPQ_PORT.replace_all(&text, "$1, port [port]");
         let text = CUT_SHORT
             .replace_all(&text, "expected to read [n] bytes, got [n] bytes")
             .into_owned();
@@ -150,6 +175,32 @@ mod tests {
         assert_eq!(
             redactor.text(text),
             "http://127.0.0.1:[port]/user at [timestamp] with [jwt]"
+        );
+    }
+
+    #[test]
+    fn libpq_names_a_server_by_host_and_port_and_the_port_is_masked() {
+        let mut redactor = Redactor::default();
+        let text = r#"connection to server at "127.0.0.1", port 40025 failed: reset"#;
+        assert_eq!(
+            redactor.text(text),
+            r#"connection to server at "127.0.0.1", port [port] failed: reset"#
+        );
+        let body = r#"{"details":"connection to server at \"127.0.0.1\", port 40025 failed"}"#;
+        assert!(
+            redactor
+                .body(body)
+                .contains(r#"\"127.0.0.1\", port [port] failed"#)
+        );
+    }
+
+    #[test]
+    fn a_python_log_line_loses_its_clock_colours_and_client_port() {
+        let mut redactor = Redactor::default();
+        let line = "2026-11-24 20:11:46,123 INFO \x1b[32m200\x1b[0m 127.0.0.1:51234 - \"POST /x\"";
+        assert_eq!(
+            redactor.text(line),
+            "[timestamp] INFO 200 127.0.0.1:[port] - \"POST /x\""
         );
     }
 

@@ -17,6 +17,9 @@ pub fn render(report: &ScenarioReport) -> String {
     if let Some(error) = &report.setup_error {
         writeln!(text, "setup failed: {error}").unwrap();
     }
+    if let Some(timeouts) = &report.timeouts {
+        writeln!(text, "timeouts: {timeouts}\n").unwrap();
+    }
     for (index, step) in report.steps.iter().enumerate() {
         if index > 0 {
             text.push('\n');
@@ -68,10 +71,15 @@ fn render_step(text: &mut String, number: usize, step: &StepReport) {
         }
         Err(error) => writeln!(text, "\n→ no response: {error}").unwrap(),
     }
-    if !step.logs.is_empty() {
-        writeln!(text, "\nserver log:").unwrap();
-        for line in &step.logs {
-            writeln!(text, "  {line}").unwrap();
+    for (title, lines) in [
+        ("server log", &step.logs),
+        ("service log", &step.service_logs),
+    ] {
+        if !lines.is_empty() {
+            writeln!(text, "\n{title}:").unwrap();
+            for line in lines {
+                writeln!(text, "  {line}").unwrap();
+            }
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Tokens that fail for one reason each, made from a real access token the auth server issued.
 //!
-//! Every kind starts from the valid token's own claims, so the only difference between a
-//! `valid` and an `expired` token is the expiry: a rejection then proves that one cause.
+//! Every kind starts from the valid token's own claims, and the kinds that change a claim are
+//! signed as the auth server signs (the profile's key in use with its kid, or HS256 without
+//! one), so the only difference between a `valid` and an `expired` token is the expiry: a
+//! rejection then proves that one cause. The signing-key kinds come from [`crate::signing`].
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -9,6 +11,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Map, Value};
 
 use crate::scenario::TokenKind;
+use crate::signing::{Attacker, KeyState, ProjectKeys, SigningError, sign_as_issued};
 
 /// A secret no project of ours uses: tokens signed with it come from "another project".
 pub const OTHER_PROJECT_SECRET: &str = "another-projects-secret-that-is-at-least-32-chars";
@@ -21,6 +24,17 @@ pub enum TokenError {
     Signing(#[from] jsonwebtoken::errors::Error),
     #[error("token kind `{0}` is issued by the auth server, not minted")]
     NotMinted(TokenKind),
+    #[error(
+        "token kind `{kind}` needs a signing key in use, and this stack's `{profile}` key profile \
+         signs with HS256 only: give the scenario `keys = \"cli\"`"
+    )]
+    NeedsSigningKey { kind: TokenKind, profile: String },
+    #[error("token kind `{kind}`: {source}")]
+    Key {
+        kind: TokenKind,
+        #[source]
+        source: SigningError,
+    },
 }
 
 /// The `kid` of `unknown-kid` tokens: no key of any stack has it.
@@ -29,10 +43,32 @@ pub const UNKNOWN_KID: &str = "no-such-key-0000";
 /// Bytes of the padding claim in a `huge` token: far beyond any sane token, within one request.
 pub const HUGE_PADDING: usize = 64 * 1024;
 
-/// Makes every kind but `valid`, `refresh` and `logged-out` from `valid`, an access token
-/// signed with `secret`. `now` is unix seconds.
-pub fn mint(kind: TokenKind, valid: &str, secret: &str, now: i64) -> Result<String, TokenError> {
+/// Makes every kind but `valid`, `refresh` and `logged-out` from `valid`, an access token the
+/// auth server issued with `keys`; `attacker` holds the keys nobody trusts. `now` is unix
+/// seconds.
+pub fn mint(
+    kind: TokenKind,
+    valid: &str,
+    keys: &ProjectKeys,
+    attacker: &Attacker,
+    now: i64,
+) -> Result<String, TokenError> {
+    let secret = keys.jwt_secret();
+    let key_error = |source: SigningError| match source {
+        SigningError::NoKey(KeyState::InUse) => TokenError::NeedsSigningKey {
+            kind,
+            profile: keys.profile().name().to_owned(),
+        },
+        source => TokenError::Key { kind, source },
+    };
+    if let TokenKind::Key(key_kind) = kind {
+        return crate::signing::mint(key_kind, valid, keys.key_set(), secret, attacker)
+            .map_err(key_error);
+    }
     let claims = claims_of(valid)?;
+    let resign = |claims: &Map<String, Value>| {
+        sign_as_issued(keys.key_set(), secret, claims).map_err(key_error)
+    };
     let hs256 = |claims: &Map<String, Value>, secret: &str| {
         jsonwebtoken::encode(
             &Header::default(),
@@ -45,7 +81,7 @@ pub fn mint(kind: TokenKind, valid: &str, secret: &str, now: i64) -> Result<Stri
             let mut claims = claims;
             claims.insert("iat".into(), Value::from(now - 7200));
             claims.insert("exp".into(), Value::from(now - 3600));
-            hs256(&claims, secret)?
+            resign(&claims)?
         }
         TokenKind::WrongSecret => hs256(&claims, OTHER_PROJECT_SECRET)?,
         TokenKind::AlgNone => {
@@ -68,29 +104,29 @@ pub fn mint(kind: TokenKind, valid: &str, secret: &str, now: i64) -> Result<Stri
         TokenKind::NoSub => {
             let mut claims = claims;
             claims.remove("sub");
-            hs256(&claims, secret)?
+            resign(&claims)?
         }
         TokenKind::SubNotUuid => {
             let mut claims = claims;
             claims.insert("sub".into(), Value::from("not-a-uuid"));
-            hs256(&claims, secret)?
+            resign(&claims)?
         }
         TokenKind::NbfFuture => {
             let mut claims = claims;
             claims.insert("nbf".into(), Value::from(now + 3600));
             claims.insert("exp".into(), Value::from(now + 7200));
-            hs256(&claims, secret)?
+            resign(&claims)?
         }
         TokenKind::IatFuture => {
             let mut claims = claims;
             claims.insert("iat".into(), Value::from(now + 3600));
             claims.insert("exp".into(), Value::from(now + 7200));
-            hs256(&claims, secret)?
+            resign(&claims)?
         }
         TokenKind::Huge => {
             let mut claims = claims;
             claims.insert("padding".into(), Value::from("x".repeat(HUGE_PADDING)));
-            hs256(&claims, secret)?
+            resign(&claims)?
         }
         TokenKind::NotBase64 => {
             // `*` and `!` are outside the base64url alphabet; the signature segment is kept.
@@ -109,7 +145,7 @@ pub fn mint(kind: TokenKind, valid: &str, secret: &str, now: i64) -> Result<Stri
             )?;
             format!("{message}.{signature}")
         }
-        TokenKind::UnknownKid => {
+        TokenKind::Hs256UnknownKid => {
             let header = Header {
                 kid: Some(UNKNOWN_KID.into()),
                 ..Header::default()
@@ -127,6 +163,7 @@ pub fn mint(kind: TokenKind, valid: &str, secret: &str, now: i64) -> Result<Stri
         TokenKind::Valid | TokenKind::Refresh | TokenKind::LoggedOut => {
             return Err(TokenError::NotMinted(kind));
         }
+        TokenKind::Key(_) => unreachable!("minted by crate::signing above"),
     })
 }
 
@@ -151,7 +188,14 @@ mod tests {
     use super::*;
     use jsonwebtoken::{DecodingKey, Validation, decode, errors::ErrorKind};
 
+    use crate::signing::{CLI_KID, KeyTokenKind};
+
     const SECRET: &str = "super-secret-jwt-token-with-at-least-32-characters-long";
+
+    /// `mint` with the legacy profile's keys (HS256 with SECRET) and a fresh attacker.
+    fn mint(kind: TokenKind, valid: &str, _secret: &str, now: i64) -> Result<String, TokenError> {
+        super::mint(kind, valid, &ProjectKeys::legacy(), &Attacker::new(), now)
+    }
     // Verification compares with the real clock, so the tests mint against it too.
     fn now() -> i64 {
         std::time::SystemTime::now()
@@ -285,11 +329,55 @@ mod tests {
     #[test]
     fn unknown_kid_is_signed_with_the_secret_and_names_a_kid_nobody_has() {
         let valid = valid();
-        let token = mint(TokenKind::UnknownKid, &valid, SECRET, now()).unwrap();
+        let token = mint(TokenKind::Hs256UnknownKid, &valid, SECRET, now()).unwrap();
         let header = jsonwebtoken::decode_header(&token).unwrap();
         assert_eq!(header.kid.as_deref(), Some(UNKNOWN_KID));
         assert_eq!(header.alg, Algorithm::HS256);
         assert_eq!(verify(&token, SECRET).unwrap(), claims_of(&valid).unwrap());
+    }
+
+    #[test]
+    fn under_the_cli_profile_claim_kinds_are_signed_like_the_valid_token() {
+        let keys = ProjectKeys::cli();
+        let token =
+            super::mint(TokenKind::Expired, &valid(), &keys, &Attacker::new(), now()).unwrap();
+        let header = jsonwebtoken::decode_header(&token).unwrap();
+        assert_eq!(
+            (header.alg, header.kid.as_deref()),
+            (Algorithm::ES256, Some(CLI_KID))
+        );
+        let wrong = super::mint(
+            TokenKind::WrongSecret,
+            &valid(),
+            &keys,
+            &Attacker::new(),
+            now(),
+        );
+        let header = jsonwebtoken::decode_header(&wrong.unwrap()).unwrap();
+        assert_eq!(
+            header.alg,
+            Algorithm::HS256,
+            "another project's secret stays HS256"
+        );
+    }
+
+    #[test]
+    fn key_kinds_under_the_legacy_profile_say_what_the_scenario_needs() {
+        let error = mint(TokenKind::Key(KeyTokenKind::Es256), &valid(), SECRET, now()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "token kind `es256` needs a signing key in use, and this stack's `legacy` key profile \
+             signs with HS256 only: give the scenario `keys = \"cli\"`"
+        );
+        assert!(
+            mint(
+                TokenKind::Key(KeyTokenKind::Hs256Legacy),
+                &valid(),
+                SECRET,
+                now()
+            )
+            .is_ok()
+        );
     }
 
     #[test]

@@ -214,8 +214,12 @@ impl Fields<'_> {
 
     fn dependency(&self, key: &str) -> Result<Dependency, ParseError> {
         self.required(key, 0..0, |name: &str| {
-            Dependency::from_name(name)
-                .ok_or_else(|| format!("unknown dependency `{name}`: expected db or auth"))
+            Dependency::from_name(name).ok_or_else(|| {
+                format!(
+                    "unknown dependency `{name}`: expected {}",
+                    Dependency::names()
+                )
+            })
         })
     }
 

@@ -5,6 +5,7 @@
 //! `scenarios/README.md`.
 
 mod fault;
+mod keys;
 mod parse;
 mod template;
 
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use crate::faults::{Dependency, Fault};
 pub use fault::describe as describe_fault;
+pub use keys::ScenarioKeys;
 pub use parse::{ParseError, Position};
 pub use template::{Placeholder, Rendered, Template, TemplateError, TokenKind};
 
@@ -31,6 +33,40 @@ pub struct Scenario {
     pub ambiguous_writes: Option<String>,
     /// The stack provider this scenario needs; with another it is skipped, with the reason.
     pub requires: Option<Requirement>,
+    /// The key profile this scenario's story needs (`keys = "cli"`): it gets a stack of that
+    /// profile whatever the run's. None: any profile tells the same story.
+    pub keys: Option<ScenarioKeys>,
+    /// The budgets this scenario's story needs, where they differ from the stack's defaults:
+    /// a fault scenario waits out exactly what it sets, and its snapshot shows it.
+    pub timeouts: Timeouts,
+}
+
+/// `[timeouts]`: how long the reference service waits for the auth server and the database,
+/// and how long the gateway waits for its upstreams. `None`: the stack's default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    pub auth: Option<Duration>,
+    pub db: Option<Duration>,
+    pub gateway: Option<Duration>,
+}
+
+impl Timeouts {
+    pub fn is_default(&self) -> bool {
+        *self == Timeouts::default()
+    }
+
+    /// `auth 500 ms, gateway 1000 ms`: the budgets set, for snapshots and reports.
+    pub fn describe(&self) -> String {
+        [
+            ("auth", self.auth),
+            ("db", self.db),
+            ("gateway", self.gateway),
+        ]
+        .into_iter()
+        .filter_map(|(name, budget)| Some(format!("{name} {} ms", budget?.as_millis())))
+        .collect::<Vec<_>>()
+        .join(", ")
+    }
 }
 
 /// A provider a scenario cannot run without.
@@ -69,6 +105,8 @@ pub struct Step {
     pub name: String,
     /// Dependencies returned to health first (`clear = ["db"]`; `["all"]` names both).
     pub clear: Vec<Dependency>,
+    /// A rotation step applied after the clear, before the faults.
+    pub keys: Option<crate::signing::KeyAction>,
     /// Faults applied before the request, kept until a later `clear`.
     pub faults: Vec<Fault>,
     /// Faults applied before the request and removed after it, whatever its outcome.
@@ -100,6 +138,8 @@ pub enum Target {
     Stage(String),
     /// The auth server's root.
     Auth,
+    /// The project URL: the gateway's root (`API_URL`), in front of `/auth/v1` and `/rest/v1`.
+    Api,
     /// Any URL; `path` is appended.
     Url(Template),
 }
@@ -115,6 +155,9 @@ pub enum Body {
 /// What must hold after a step. Anything not stated is still caught by the snapshot.
 #[derive(Debug, Clone, Default)]
 pub struct Expect {
+    /// The request must get no HTTP answer at all (a refused or reset connection): the truth
+    /// when nothing listens. Excludes every expectation on the response; `sql` still runs.
+    pub no_answer: bool,
     pub status: Option<u16>,
     /// Lowercase header name → exact value (a template).
     pub headers: Vec<(String, Template)>,
@@ -149,6 +192,11 @@ impl Scenario {
             }
         }
         stages
+    }
+
+    /// Whether any step rotates the signing keys: the start's are put back after it.
+    pub fn rotates_keys(&self) -> bool {
+        self.steps.iter().any(|step| step.keys.is_some())
     }
 
     /// Whether any step clears or applies a fault: the invariants are checked only then.

@@ -16,7 +16,8 @@ use toml::Spanned;
 
 use self::request::{RawExpect, RawHeaders};
 use super::fault::{self, RawFault};
-use super::{Placeholder, Requirement, Scenario, Step, Template, User, UserCreation};
+use super::keys::{self, RawKeyAction};
+use super::{Placeholder, Requirement, Scenario, Step, Template, Timeouts, User, UserCreation};
 use crate::faults::{Dependency, Fault};
 
 /// A 1-based line and column in a scenario file.
@@ -24,6 +25,28 @@ use crate::faults::{Dependency, Fault};
 pub struct Position {
     pub line: usize,
     pub column: usize,
+}
+
+impl Position {
+    /// The line and column of byte `offset` in `text` (columns count characters, not bytes);
+    /// every TOML file the harness reads reports its errors with it.
+    pub fn at(text: &str, offset: usize) -> Position {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = &text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |newline| newline + 1);
+        let column = before[line_start..].chars().count() + 1;
+        Position { line, column }
+    }
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
 }
 
 /// A scenario that cannot run, and where it went wrong.
@@ -66,6 +89,17 @@ struct RawScenario {
     steps: Vec<Spanned<RawStep>>,
     ambiguous_writes: Option<String>,
     requires: Option<Spanned<String>>,
+    keys: Option<Spanned<String>>,
+    #[serde(default)]
+    timeouts: RawTimeouts,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawTimeouts {
+    auth: Option<Spanned<String>>,
+    db: Option<Spanned<String>>,
+    gateway: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -92,6 +126,7 @@ struct RawStep {
     #[serde(default)]
     clear: Vec<Spanned<String>>,
     recover: Option<Spanned<String>>,
+    keys: Option<RawKeyAction>,
 }
 
 impl RawStep {
@@ -118,11 +153,7 @@ pub(super) struct Source<'a> {
 
 impl Source<'_> {
     fn position(&self, offset: usize) -> Position {
-        let before = &self.text[..offset.min(self.text.len())];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |newline| newline + 1);
-        let column = before[line_start..].chars().count() + 1;
-        Position { line, column }
+        Position::at(self.text, offset)
     }
 
     pub(super) fn error(&self, span: Range<usize>, message: impl Into<String>) -> ParseError {
@@ -200,8 +231,26 @@ pub(super) fn parse(path: &Path, text: &str, stages: &[&str]) -> Result<Scenario
         story: raw.story.trim().to_owned(),
         users,
         steps,
+        timeouts: timeouts(&source, &raw.timeouts)?,
         ambiguous_writes: raw.ambiguous_writes.map(|why| why.trim().to_owned()),
         requires,
+        keys: keys::profile(&source, &raw.keys)?,
+    })
+}
+
+fn timeouts(source: &Source, raw: &RawTimeouts) -> Result<Timeouts, ParseError> {
+    let budget = |name: &str, text: &Option<Spanned<String>>| match text {
+        None => Ok(None),
+        Some(text) => match service::parse_duration(text.get_ref()) {
+            Ok(budget) if !budget.is_zero() => Ok(Some(budget)),
+            Ok(_) => Err(source.error(text.span(), format!("timeouts.{name}: must be above zero"))),
+            Err(message) => Err(source.error(text.span(), format!("timeouts.{name}: {message}"))),
+        },
+    };
+    Ok(Timeouts {
+        auth: budget("auth", &raw.auth)?,
+        db: budget("db", &raw.db)?,
+        gateway: budget("gateway", &raw.gateway)?,
     })
 }
 
@@ -252,6 +301,10 @@ fn step(
     let faults = fault_list(source, &raw.faults, requires)?;
     let during = fault_list(source, &raw.during, requires)?;
     let clear = clear_list(source, &raw.clear)?;
+    let key_action = match &raw.keys {
+        Some(action) => Some(keys::action(source, action)?),
+        None => None,
+    };
     let recover = match &raw.recover {
         None => None,
         Some(text) => Some(
@@ -270,16 +323,17 @@ fn step(
             let problem =
                 format!("step `{name}` has no request, and `recover` re-sends the step's request");
             (recover.span(), problem)
-        } else if faults.is_empty() && clear.is_empty() {
+        } else if faults.is_empty() && clear.is_empty() && key_action.is_none() {
             let problem = format!(
-                "step `{name}` needs a request (`stage`, `target` or `url`) or fault actions \
-                 (`faults`, `clear`)"
+                "step `{name}` needs a request (`stage`, `target` or `url`), fault actions \
+                 (`faults`, `clear`) or a key action (`keys`)"
             );
             (span.clone(), problem)
         } else {
             return Ok(Step {
                 name: raw.name.clone(),
                 clear,
+                keys: key_action,
                 faults,
                 during,
                 recover,
@@ -291,6 +345,7 @@ fn step(
     Ok(Step {
         name: raw.name.clone(),
         clear,
+        keys: key_action,
         faults,
         during,
         recover,
@@ -328,7 +383,10 @@ fn clear_list(source: &Source, raw: &[Spanned<String>]) -> Result<Vec<Dependency
                 None => {
                     return Err(source.error(
                         name.span(),
-                        format!("unknown dependency `{other}` to clear: expected db, auth or all"),
+                        format!(
+                            "unknown dependency `{other}` to clear: expected {}, or all",
+                            Dependency::names()
+                        ),
                     ));
                 }
             },

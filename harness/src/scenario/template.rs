@@ -7,6 +7,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::signing::KeyTokenKind;
+
 /// A string with placeholders, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template {
@@ -34,6 +36,14 @@ pub enum Placeholder {
     AnonKey,
     /// `{{keys.service_role}}`
     ServiceRoleKey,
+    /// `{{keys.publishable}}`: `sb_publishable_…` (not in the `legacy` profile).
+    PublishableKey,
+    /// `{{keys.secret}}`: `sb_secret_…` (not in the `legacy` profile).
+    SecretKey,
+    /// `{{issued.bad_signature}}`: GoTrue's words for a signature that does not verify under
+    /// the algorithm it issues tokens with (the profile's: `crypto/ecdsa: verification error`
+    /// for ES256, `signature is invalid` for HS256).
+    IssuedBadSignature,
     /// `{{capture.session}}`: a value an earlier step captured.
     Capture(String),
     /// `{{repeat.16384.x}}`: `text` repeated `times` times, for oversized headers and bodies.
@@ -71,13 +81,18 @@ pub enum TokenKind {
     NotBase64,
     /// A base64url payload that is not JSON, signed correctly over the segments.
     NotJson,
-    /// Signed correctly with HS256, with a `kid` no key has.
-    UnknownKid,
+    /// Signed with HS256 and the secret, with a `kid` no key has (GoTrue falls back to the
+    /// secret for any HS256 kid).
+    Hs256UnknownKid,
     /// `header.payload.` with the original `alg`: the signature removed.
     SignatureStripped,
+    /// A token about the signing keys: `es256`, `revoked-key`, `unknown-kid`, `jku`, ... (see
+    /// [`KeyTokenKind`]).
+    Key(KeyTokenKind),
 }
 
 impl TokenKind {
+    /// Every kind but the signing-key ones ([`KeyTokenKind::ALL`]).
     pub const ALL: [TokenKind; 16] = [
         TokenKind::Valid,
         TokenKind::Expired,
@@ -93,9 +108,38 @@ impl TokenKind {
         TokenKind::Huge,
         TokenKind::NotBase64,
         TokenKind::NotJson,
-        TokenKind::UnknownKid,
+        TokenKind::Hs256UnknownKid,
         TokenKind::SignatureStripped,
     ];
+
+    /// Every kind's name, the signing-key kinds last.
+    pub fn names() -> Vec<&'static str> {
+        let keys = KeyTokenKind::ALL.map(KeyTokenKind::name);
+        TokenKind::ALL
+            .map(TokenKind::name)
+            .into_iter()
+            .chain(keys)
+            .collect()
+    }
+
+    /// Whether the token is signed as the auth server signs what it issues (so its alg is the
+    /// profile's), rather than with an alg of its own (`wrong-secret`, `alg-none`, the key
+    /// kinds, ...). A snapshot names that alg's texts by placeholder only for these.
+    pub fn signed_as_issued(self) -> bool {
+        matches!(
+            self,
+            TokenKind::Valid
+                | TokenKind::Expired
+                | TokenKind::Tampered
+                | TokenKind::NoSub
+                | TokenKind::LoggedOut
+                | TokenKind::SubNotUuid
+                | TokenKind::NbfFuture
+                | TokenKind::IatFuture
+                | TokenKind::Huge
+                | TokenKind::SignatureStripped
+        )
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -113,8 +157,9 @@ impl TokenKind {
             TokenKind::Huge => "huge",
             TokenKind::NotBase64 => "not-base64",
             TokenKind::NotJson => "not-json",
-            TokenKind::UnknownKid => "unknown-kid",
+            TokenKind::Hs256UnknownKid => "hs256-unknown-kid",
             TokenKind::SignatureStripped => "signature-stripped",
+            TokenKind::Key(kind) => kind.name(),
         }
     }
 }
@@ -125,6 +170,7 @@ impl FromStr for TokenKind {
         TokenKind::ALL
             .into_iter()
             .find(|kind| kind.name() == name)
+            .or_else(|| name.parse().ok().map(TokenKind::Key))
             .ok_or(())
     }
 }
@@ -145,6 +191,9 @@ impl fmt::Display for Placeholder {
             Placeholder::Token(user, kind) => write!(f, "{user}.token.{kind}"),
             Placeholder::AnonKey => f.write_str("keys.anon"),
             Placeholder::ServiceRoleKey => f.write_str("keys.service_role"),
+            Placeholder::PublishableKey => f.write_str("keys.publishable"),
+            Placeholder::SecretKey => f.write_str("keys.secret"),
+            Placeholder::IssuedBadSignature => f.write_str("issued.bad_signature"),
             Placeholder::Capture(name) => write!(f, "capture.{name}"),
             Placeholder::Repeat { times, text } => write!(f, "repeat.{times}.{text}"),
         }
@@ -234,12 +283,16 @@ fn parse_placeholder(expr: &str) -> Result<Placeholder, String> {
     let unknown = || {
         format!(
             "unknown placeholder `{{{{{expr}}}}}`: expected USER.id, USER.email, USER.password, \
-             USER.token.KIND, keys.anon, keys.service_role, capture.NAME or repeat.TIMES.TEXT"
+             USER.token.KIND, keys.anon, keys.service_role, keys.publishable, keys.secret, \
+             issued.bad_signature, capture.NAME or repeat.TIMES.TEXT"
         )
     };
     match segments.as_slice() {
         ["keys", "anon"] => Ok(Placeholder::AnonKey),
         ["keys", "service_role"] => Ok(Placeholder::ServiceRoleKey),
+        ["keys", "publishable"] => Ok(Placeholder::PublishableKey),
+        ["keys", "secret"] => Ok(Placeholder::SecretKey),
+        ["issued", "bad_signature"] => Ok(Placeholder::IssuedBadSignature),
         ["keys", _] => Err(unknown()),
         ["repeat", times, text] if !text.is_empty() => match times.parse::<usize>() {
             Ok(times) if (1..=MAX_REPEAT).contains(&times) => Ok(Placeholder::Repeat {
@@ -256,7 +309,7 @@ fn parse_placeholder(expr: &str) -> Result<Placeholder, String> {
         [user, "password"] if is_name(user) => Ok(Placeholder::UserPassword((*user).to_owned())),
         [user, "token", kind] if is_name(user) => {
             let kind = kind.parse().map_err(|()| {
-                let known: Vec<_> = TokenKind::ALL.iter().map(|k| k.name()).collect();
+                let known = TokenKind::names();
                 format!(
                     "unknown token kind `{kind}`: expected one of {}",
                     known.join(", ")
@@ -279,96 +332,5 @@ fn is_name(text: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn fill(template: &str) -> Rendered {
-        Template::parse(template)
-            .unwrap()
-            .render(|placeholder| {
-                Ok::<_, ()>(match placeholder {
-                    Placeholder::Token(user, kind) => format!("<{user}:{kind}>"),
-                    other => format!("<{other}>"),
-                })
-            })
-            .unwrap()
-    }
-
-    #[test]
-    fn renders_the_real_value_and_a_redacted_twin() {
-        let rendered = fill("Bearer {{alice.token.valid}}");
-        assert_eq!(rendered.actual, "Bearer <alice:valid>");
-        assert_eq!(rendered.redacted, "Bearer [alice.token.valid]");
-    }
-
-    #[test]
-    fn text_without_placeholders_is_kept_verbatim() {
-        let rendered = fill("sb-127-auth-token=base64-eyJicm9rZW4");
-        assert_eq!(rendered.actual, "sb-127-auth-token=base64-eyJicm9rZW4");
-        assert_eq!(rendered.redacted, rendered.actual);
-    }
-
-    #[test]
-    fn placeholders_tolerate_inner_spaces_and_repeat() {
-        let rendered = fill("{{ bob.id }}/{{bob.id}}{{keys.anon}}");
-        assert_eq!(rendered.redacted, "[bob.id]/[bob.id][keys.anon]");
-    }
-
-    #[test]
-    fn every_token_kind_round_trips_through_its_name() {
-        for kind in TokenKind::ALL {
-            assert_eq!(kind.name().parse::<TokenKind>(), Ok(kind));
-        }
-    }
-
-    #[test]
-    fn unknown_token_kind_names_the_known_ones() {
-        let error = Template::parse("x {{alice.token.forged}}").unwrap_err();
-        assert_eq!(error.offset, 2);
-        assert!(
-            error.message.contains("unknown token kind `forged`"),
-            "{error}"
-        );
-        assert!(error.message.contains("wrong-secret"), "{error}");
-    }
-
-    #[test]
-    fn repeat_fills_the_text_and_keeps_a_short_name() {
-        let template = Template::parse("a{{ repeat.3.sb-x=y; }}b").unwrap();
-        let rendered = template
-            .render(|placeholder| match placeholder {
-                Placeholder::Repeat { times, text } => Ok::<_, ()>(text.repeat(*times)),
-                _ => unreachable!(),
-            })
-            .unwrap();
-        assert_eq!(rendered.actual, "asb-x=y;sb-x=y;sb-x=y;b");
-        assert_eq!(rendered.redacted, "a[repeat.3.sb-x=y;]b");
-        for bad in [
-            "{{repeat.0.x}}",
-            "{{repeat.many.x}}",
-            "{{repeat.2000000.x}}",
-        ] {
-            assert!(Template::parse(bad).is_err(), "{bad} should not parse");
-        }
-    }
-
-    #[test]
-    fn unclosed_placeholder_is_an_error_at_its_start() {
-        let error = Template::parse("ab{{alice.id").unwrap_err();
-        assert_eq!(error.offset, 2);
-        assert!(error.message.contains("unclosed"));
-    }
-
-    #[test]
-    fn unknown_placeholder_shapes_are_rejected() {
-        for bad in [
-            "{{alice}}",
-            "{{keys.admin}}",
-            "{{a.b.c.d}}",
-            "{{}}",
-            "{{capture.}}",
-        ] {
-            assert!(Template::parse(bad).is_err(), "{bad} should not parse");
-        }
-    }
-}
+#[path = "template_tests.rs"]
+mod tests;

@@ -4,14 +4,14 @@
 //! wait, then SIGKILL), `Drop` doing the same when a test panics, and `PR_SET_PDEATHSIG` so the
 //! kernel kills the child if the harness itself is killed. Children get their own process group,
 //! so a terminal's Ctrl-C reaches only the harness, which then stops them in order. Output goes
-//! to a log file whose tail is quoted in errors.
+//! to a log file whose tail is quoted in errors. The spawning and the process tree are
+//! [`crate::process`]'s, shared with the project's own service.
 
 use std::{
     fs::{File, OpenOptions},
     os::unix::process::CommandExt,
     path::{Path, PathBuf},
     process::{Child, Command, ExitStatus, Stdio},
-    sync::{OnceLock, mpsc},
     thread,
     time::{Duration, Instant},
 };
@@ -60,22 +60,7 @@ impl ChildProcess {
         if let Some(Credentials { uid, gid }) = credentials {
             command.uid(uid).gid(gid);
         }
-        let parent = std::process::id();
-        // SAFETY: the closure only calls async-signal-safe functions (prctl, getppid). It runs
-        // after std has switched uid/gid, which would otherwise clear the death signal.
-        unsafe {
-            command.pre_exec(move || {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                // The harness died between fork and prctl: do not start an orphan.
-                if libc::getppid() as u32 != parent {
-                    return Err(std::io::Error::other("the harness exited during spawn"));
-                }
-                Ok(())
-            });
-        }
-        let child = spawn_on_parent_thread(command)
+        let child = crate::process::spawn_guarded(command)
             .map_err(|e| StackError::io(format!("starting {program}"), e))?;
         Ok(Self {
             child,
@@ -155,7 +140,7 @@ impl ChildProcess {
         // SAFETY (every kill below): plain syscalls on our child and the descendants found a
         // moment ago. Frozen first, the child forks nothing while its family is listed.
         unsafe { libc::kill(root, libc::SIGSTOP) };
-        for pid in descendants(root) {
+        for pid in crate::process::tree::descendants(root) {
             unsafe { libc::kill(pid, signal) };
         }
         unsafe { libc::kill(root, signal) };
@@ -180,59 +165,6 @@ impl Drop for ChildProcess {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-/// Every process below `root`, from /proc (each process's parent is field 4 of its `stat`).
-fn descendants(root: libc::pid_t) -> Vec<libc::pid_t> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    let parents: Vec<(libc::pid_t, libc::pid_t)> = entries
-        .filter_map(|entry| {
-            let pid: libc::pid_t = entry.ok()?.file_name().to_str()?.parse().ok()?;
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            // The command name (field 2) may hold spaces; the fields after its `)` do not.
-            let after_name = &stat[stat.rfind(')')? + 2..];
-            let parent = after_name.split(' ').nth(1)?.parse().ok()?;
-            Some((pid, parent))
-        })
-        .collect();
-    let mut found = Vec::new();
-    let mut frontier = vec![root];
-    while let Some(parent) = frontier.pop() {
-        for &(pid, _) in parents.iter().filter(|(_, p)| *p == parent) {
-            found.push(pid);
-            frontier.push(pid);
-        }
-    }
-    found
-}
-
-/// Spawns from one thread that lives as long as the process. PR_SET_PDEATHSIG fires when the
-/// *thread* that forked exits, so spawning from a test's or a runtime's thread would kill a
-/// stack kept in a static when that thread ends, long before the harness does.
-fn spawn_on_parent_thread(command: Command) -> std::io::Result<Child> {
-    type Request = (Command, mpsc::Sender<std::io::Result<Child>>);
-    static SPAWNER: OnceLock<mpsc::Sender<Request>> = OnceLock::new();
-    let spawner = SPAWNER.get_or_init(|| {
-        let (requests, incoming) = mpsc::channel::<Request>();
-        thread::Builder::new()
-            .name("harness-spawner".to_owned())
-            .spawn(move || {
-                for (mut command, reply) in incoming {
-                    let _ = reply.send(command.spawn());
-                }
-            })
-            .expect("starting the spawner thread");
-        requests
-    });
-    let (reply, result) = mpsc::channel();
-    spawner
-        .send((command, reply))
-        .map_err(|_| std::io::Error::other("the spawner thread is gone"))?;
-    result
-        .recv()
-        .map_err(|_| std::io::Error::other("the spawner thread is gone"))?
 }
 
 fn open_log(path: &Path) -> Result<File, StackError> {

@@ -77,6 +77,34 @@ pub enum StackError {
         source: sqlx::Error,
     },
 
+    #[error(
+        "building the database template: {}{}: {message}; fix the file and start again (the \
+         half-built template was removed)",
+        path.display(),
+        position.map(|p| format!(":{p}")).unwrap_or_default()
+    )]
+    ProjectSql {
+        path: PathBuf,
+        position: Option<crate::scenario::Position>,
+        message: String,
+    },
+
+    #[error("the project's schema: {0}")]
+    Project(#[from] crate::project::ProjectError),
+
+    #[error(
+        "loading the `{profile}` key profile (--keys, HARNESS_KEYS, StackBuilder::keys or the \
+         project's [auth] signing_keys_path)"
+    )]
+    Keys {
+        profile: String,
+        #[source]
+        source: Box<crate::signing::SigningError>,
+    },
+
+    #[error("cannot {action}: {reason}")]
+    Rotation { action: String, reason: String },
+
     #[error("building the database template: auth::migrate as supabase_auth_admin failed")]
     AuthMigrations {
         #[source]
@@ -84,26 +112,33 @@ pub enum StackError {
     },
 
     #[error(
-        "no auth server program found (looked at: {looked}): build the harness binary \
-         (cargo build -p harness), set HARNESS_AUTH_BIN to a GoTrue-compatible binary, or call \
-         StackBuilder::auth_server_bin"
+        "no {server} program found (looked at: {looked}): build the harness binary \
+         (cargo build -p harness), set {bin_env} to a compatible binary, or call \
+         {builder_option}"
     )]
-    AuthServerNotFound { looked: String },
+    ServerNotFound {
+        server: &'static str,
+        bin_env: &'static str,
+        builder_option: &'static str,
+        looked: String,
+    },
 
     #[error(
-        "the auth server `{program}` exited before it was healthy ({status}); its log ends with:\n{log_tail}"
+        "the {server} `{program}` exited before it was healthy ({status}); its log ends with:\n{log_tail}"
     )]
-    AuthServerExited {
+    ServerExited {
+        server: &'static str,
         program: String,
         status: String,
         log_tail: String,
     },
 
     #[error(
-        "the auth server `{program}` did not answer 200 on {url}/health within {waited:?}; \
+        "the {server} `{program}` did not answer 200 on {url} within {waited:?}; \
          its log ends with:\n{log_tail}"
     )]
-    AuthServerTimeout {
+    ServerTimeout {
+        server: &'static str,
         program: String,
         url: String,
         waited: Duration,

@@ -1,6 +1,7 @@
-//! The stack's [`FaultInjector`]: toxics and `down` on the fault proxy, process and container
-//! faults on the servers, network faults on the containers, and HTTP faults by pointing the
-//! `auth` proxy at a misbehaving stand-in. `clear` undoes whatever was done to a dependency.
+//! The stack's [`FaultInjector`]: toxics and `down` on the fault proxy's hops (`db`, `auth`,
+//! `rest`, `gateway`), process and container faults on the servers, network faults on the
+//! containers, and HTTP faults by pointing the `auth` proxy at a misbehaving stand-in. `clear`
+//! undoes whatever was done to a dependency.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -56,7 +57,8 @@ impl StackFaults {
         }
     }
 
-    /// The Toxiproxy-compatible proxy (`db`, `auth`); its API is at `proxy().url()`.
+    /// The Toxiproxy-compatible proxy (`db`, `auth`, `rest`, `gateway`); its API is at
+    /// `proxy().url()`.
     pub fn proxy(&self) -> &FaultProxy {
         &self.proxy
     }
@@ -176,32 +178,51 @@ impl StackFaults {
     }
 }
 
-/// The proxy between the served stages and the servers on 127.0.0.1: the injector, and the
-/// database and auth ports the service should use instead.
-pub(super) async fn start(
-    servers: &std::sync::Arc<Servers>,
-    db_port: u16,
-    auth_port: u16,
-) -> Result<(StackFaults, u16, u16), super::StackError> {
-    let proxy_error = |e: crate::faults::proxy::ProxyError| {
-        super::StackError::Config(format!("starting the fault proxy: {e}"))
-    };
-    let loopback = std::net::Ipv4Addr::LOCALHOST;
-    let upstreams = std::collections::HashMap::from([
-        (Dependency::Db, (loopback, db_port).into()),
-        (Dependency::Auth, (loopback, auth_port).into()),
-    ]);
-    let proxy = FaultProxy::start().await.map_err(proxy_error)?;
-    let db = proxy
-        .add(Dependency::Db.name(), upstreams[&Dependency::Db])
-        .await
-        .map_err(proxy_error)?;
-    let auth = proxy
-        .add(Dependency::Auth.name(), upstreams[&Dependency::Auth])
-        .await
-        .map_err(proxy_error)?;
-    let faults = StackFaults::new(proxy, std::sync::Arc::downgrade(servers), upstreams);
-    Ok((faults, db.port(), auth.port()))
+/// The fault proxy of a stack being started: each hop is added once its upstream listens,
+/// because the data API's own database connection already goes through `db`.
+pub(super) struct Hops {
+    proxy: FaultProxy,
+    upstreams: HashMap<Dependency, SocketAddr>,
+}
+
+impl Hops {
+    pub(super) async fn start() -> Result<Hops, super::StackError> {
+        let proxy = FaultProxy::start().await.map_err(proxy_error)?;
+        Ok(Hops {
+            proxy,
+            upstreams: HashMap::new(),
+        })
+    }
+
+    /// A proxy named after `dependency` in front of `upstream_port` on 127.0.0.1; the port to
+    /// use instead.
+    pub(super) async fn add(
+        &mut self,
+        dependency: Dependency,
+        upstream_port: u16,
+    ) -> Result<u16, super::StackError> {
+        let upstream = (std::net::Ipv4Addr::LOCALHOST, upstream_port).into();
+        let listen = self
+            .proxy
+            .add(dependency.name(), upstream)
+            .await
+            .map_err(proxy_error)?;
+        self.upstreams.insert(dependency, upstream);
+        Ok(listen.port())
+    }
+
+    /// The injector, once every hop is there.
+    pub(super) fn into_faults(self, servers: &std::sync::Arc<Servers>) -> StackFaults {
+        StackFaults::new(
+            self.proxy,
+            std::sync::Arc::downgrade(servers),
+            self.upstreams,
+        )
+    }
+}
+
+fn proxy_error(e: crate::faults::proxy::ProxyError) -> super::StackError {
+    super::StackError::Config(format!("starting the fault proxy: {e}"))
 }
 
 /// Re-pointing the `auth` proxy closes the service's keep-alive connections; its HTTP client

@@ -1,23 +1,31 @@
-//! A local Supabase backend (PostgreSQL with the supabase/postgres roles, plus a GoTrue-compatible
-//! auth server) that a test starts in one line and that cleans up after itself.
+//! A local Supabase backend that a test starts in one line and that cleans up after itself:
+//! PostgreSQL with the supabase/postgres roles, a GoTrue-compatible auth server, a
+//! PostgREST-compatible data API, and one project URL in front of both (the
+//! [`gateway`](crate::gateway)), as `supabase start` gives an app.
 //!
 //! By default everything runs natively as child processes: no Docker, nothing shared between
 //! stacks. Each stack gets its own data directory (copied from a cached template), ports and log
 //! files, so tests run in parallel; dropping a [`Stack`] stops the servers and removes the
-//! directory. The containers [`Provider`] runs the same pair in Docker instead (official images
-//! by default, locally built ones as the fallback) and gives the same values.
-//! The secret and keys are the Supabase CLI's, so a service configured for `supabase start`
-//! works against a stack unchanged.
+//! directory. The containers [`Provider`] runs the same servers in Docker instead (official
+//! images by default, locally built ones as the fallback) and gives the same values.
+//! The secret and keys are the Supabase CLI's (its ES256 signing key, the HS256 demo anon and
+//! service_role keys, `sb_publishable_…`/`sb_secret_…`: the `cli` key profile, see
+//! [`crate::signing`]), so a service configured for `supabase start` works against a stack
+//! unchanged; [`Stack::keys`] rotates them while it runs.
 
+mod app_schema;
 mod auth_server;
+mod builder;
 mod child;
 pub mod containers;
 mod error;
 mod faults;
+mod http_child;
 mod keys;
 mod ports;
 mod postgres;
 mod provider;
+mod rest_server;
 mod schema;
 mod scratch;
 mod servers;
@@ -27,32 +35,38 @@ mod template;
 use std::{
     path::{Path, PathBuf},
     sync::Arc,
-    time::{Duration, Instant},
 };
 
 use tempfile::TempDir;
 
-use self::{
-    auth_server::{AuthProgram, AuthServer, AuthSettings},
-    keys::ApiKeys,
-    postgres::{Cluster, PASSWORD, PgBinaries, SUPERUSER, give_to},
-};
 pub use self::{
+    builder::StackBuilder,
     containers::ImageChoice,
     error::StackError,
     faults::StackFaults,
-    keys::JWT_SECRET,
+    keys::StackKeys,
     provider::{PROVIDER_ENV, Provider},
     stages::ServedStages,
 };
-use containers::ContainerStack;
-use servers::{Backend, NativeContext, Servers};
+use self::postgres::PASSWORD;
+use crate::gateway::Gateway;
+pub use crate::signing::JWT_SECRET;
+use servers::{Backend, Servers};
 
-/// A running PostgreSQL + auth server pair.
+/// The fault proxy's `db` and `auth` hops (the servers themselves without the proxy).
+#[derive(Debug, Clone, Copy)]
+struct ProxiedPorts {
+    db: u16,
+    auth: u16,
+}
+
+/// A running stack: PostgreSQL, the auth server, the data API and the gateway.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), harness::StackError> {
 /// let stack = harness::Stack::start().await?;
+/// // What supabase-js or supabase-py is created with:
+/// let (url, key) = (stack.api_url(), stack.anon_key());
 /// let pool = sqlx::PgPool::connect(&stack.authenticator_db_url()).await.unwrap();
 /// // ... drive the service under test with stack.env() ...
 /// stack.stop().await?;
@@ -60,19 +74,24 @@ use servers::{Backend, NativeContext, Servers};
 /// ```
 #[derive(Debug)]
 pub struct Stack {
-    // Field order is drop order: the stages, then the servers, then the directory.
+    // Field order is drop order: the stages and the gateway, then the servers, then the directory.
     stages: ServedStages,
+    gateway: Gateway,
     faults: Option<Arc<StackFaults>>,
     servers: Arc<Servers>,
     dir: TempDir,
     db_port: u16,
+    proxied: ProxiedPorts,
     auth_url: String,
+    api_url: String,
     db_url: String,
-    keys: ApiKeys,
+    keys: Arc<StackKeys>,
     provider: Provider,
     provider_note: String,
     network: Option<String>,
     service_timeouts: crate::run::ServiceTimeouts,
+    template: Option<PathBuf>,
+    api: crate::project::ApiConfig,
 }
 
 impl Stack {
@@ -126,36 +145,81 @@ impl Stack {
         &self.auth_url
     }
 
+    /// The project URL, as `supabase status` prints `API_URL`: the gateway's root, in front of
+    /// `/auth/v1` and `/rest/v1` (through the fault proxy's `gateway` hop when the stack has
+    /// one). What `createClient(url, key)` takes.
+    pub fn api_url(&self) -> &str {
+        &self.api_url
+    }
+
+    /// `API_URL/rest/v1`, the data API through the gateway (`REST_URL`).
+    pub fn rest_url(&self) -> String {
+        format!("{}/rest/v1", self.api_url)
+    }
+
+    /// The gateway itself, not through the fault proxy.
+    pub fn gateway(&self) -> &Gateway {
+        &self.gateway
+    }
+
     /// The HS256 secret shared by the auth server and the keys.
     pub fn jwt_secret(&self) -> &str {
-        JWT_SECRET
+        self.keys.initial().jwt_secret()
     }
 
-    /// The Supabase CLI's anon key.
+    /// The anon key (a JWT; the CLI's HS256 demo key unless a signing-keys file is used).
     pub fn anon_key(&self) -> &str {
-        &self.keys.anon
+        self.keys.initial().anon_key()
     }
 
-    /// The Supabase CLI's service_role key.
+    /// The service_role key (a JWT, like the anon key).
     pub fn service_role_key(&self) -> &str {
-        &self.keys.service_role
+        self.keys.initial().service_role_key()
     }
 
-    /// What `harness up --output env` prints, in this order: DB_URL (superuser, for inspection),
-    /// AUTH_URL, JWT_SECRET, ANON_KEY, SERVICE_ROLE_KEY, FAULTS_URL (the Toxiproxy-compatible
-    /// API, when the stack has its fault proxy), API_URL (the reference stage) and
-    /// STAGE_<NAME>_URL for every stage.
+    /// `sb_publishable_…`, which the gateway swaps for the anon key; None for `legacy`.
+    pub fn publishable_key(&self) -> Option<&str> {
+        self.keys.initial().publishable_key()
+    }
+
+    /// `sb_secret_…`, which the gateway swaps for the service_role key; None for `legacy`.
+    pub fn secret_key(&self) -> Option<&str> {
+        self.keys.initial().secret_key()
+    }
+
+    /// The signing keys: which profile, their states now, and rotating them while the stack
+    /// runs (see [`StackKeys`]).
+    pub fn keys(&self) -> &StackKeys {
+        &self.keys
+    }
+
+    /// The same keys, shareable with a runner that outlives a borrow of the stack.
+    pub fn key_control(&self) -> Arc<StackKeys> {
+        Arc::clone(&self.keys)
+    }
+
+    /// What `harness up --output env` prints, in `supabase status -o env`'s order where the
+    /// names are the CLI's: API_URL (the gateway), REST_URL, DB_URL (superuser, for
+    /// inspection), AUTH_URL (GoTrue's own root), PUBLISHABLE_KEY and SECRET_KEY (not for the
+    /// `legacy` profile), JWT_SECRET, ANON_KEY, SERVICE_ROLE_KEY; then FAULTS_URL (the
+    /// Toxiproxy-compatible API, when the stack has its fault proxy) and STAGE_<NAME>_URL for
+    /// every stage of the reference service.
     pub fn env(&self) -> Vec<(String, String)> {
         let mut env = vec![
+            ("API_URL".to_owned(), self.api_url().to_owned()),
+            ("REST_URL".to_owned(), self.rest_url()),
             ("DB_URL".to_owned(), self.db_url().to_owned()),
             ("AUTH_URL".to_owned(), self.auth_url().to_owned()),
+        ];
+        env.extend(self.keys.initial().output_env());
+        env.extend([
             ("JWT_SECRET".to_owned(), self.jwt_secret().to_owned()),
             ("ANON_KEY".to_owned(), self.anon_key().to_owned()),
             (
                 "SERVICE_ROLE_KEY".to_owned(),
                 self.service_role_key().to_owned(),
             ),
-        ];
+        ]);
         if let Some(faults) = &self.faults {
             env.push(("FAULTS_URL".to_owned(), faults.proxy().url().to_owned()));
         }
@@ -163,9 +227,31 @@ impl Stack {
         env
     }
 
-    /// The fault injector: the Toxiproxy-compatible proxy between the served stages and the
-    /// database (`db`) and auth server (`auth`), and the servers' process faults. None when the
-    /// stack was built without the proxy.
+    /// What a project's own service is started with: [`Stack::env`] with every URL through the
+    /// fault proxy, so every fault a scenario applies reaches it. `API_URL` and `REST_URL` are
+    /// already the gateway's `gateway` hop; `AUTH_URL` becomes the `auth` hop and `DB_URL` the
+    /// `db` hop (still the superuser, for a service that connects to PostgreSQL directly).
+    pub fn service_env(&self) -> Vec<(String, String)> {
+        self.env()
+            .into_iter()
+            .map(|(name, value)| {
+                let value = match name.as_str() {
+                    "AUTH_URL" => format!("http://127.0.0.1:{}", self.proxied.auth),
+                    "DB_URL" => format!(
+                        "postgres://{}:{PASSWORD}@127.0.0.1:{}/postgres",
+                        postgres::SUPERUSER,
+                        self.proxied.db
+                    ),
+                    _ => value,
+                };
+                (name, value)
+            })
+            .collect()
+    }
+
+    /// The fault injector: the Toxiproxy-compatible proxy on every hop (`db`, `auth`, `rest`,
+    /// `gateway`), and the servers' process faults. None when the stack was built without the
+    /// proxy.
     pub fn faults(&self) -> Option<&Arc<StackFaults>> {
         self.faults.as_ref()
     }
@@ -195,6 +281,22 @@ impl Stack {
         self.dir.path().join("auth.log")
     }
 
+    /// The data API's stdout and stderr (native provider).
+    pub fn rest_log(&self) -> PathBuf {
+        self.dir.path().join("rest.log")
+    }
+
+    /// The cached template this stack's data directory was copied from (native provider only).
+    pub fn template_dir(&self) -> Option<&Path> {
+        self.template.as_deref()
+    }
+
+    /// The data API's settings from the project's `[api]` (`PGRST_DB_SCHEMAS`,
+    /// `PGRST_DB_EXTRA_SEARCH_PATH`, `PGRST_DB_MAX_ROWS`), the CLI's defaults without a project.
+    pub fn data_api_env(&self) -> Vec<(&'static str, String)> {
+        self.api.postgrest_env()
+    }
+
     /// The postmaster's process id (native provider only).
     pub fn postgres_pid(&self) -> Option<u32> {
         self.servers.postgres_pid()
@@ -205,18 +307,29 @@ impl Stack {
         self.servers.auth_pid()
     }
 
+    /// The data API's process id (native provider only).
+    pub fn rest_pid(&self) -> Option<u32> {
+        self.servers.rest_pid()
+    }
+
     /// Which of the stack's servers has exited on its own, with its status and last log lines:
     /// `harness up` reports it rather than going on as if the stack were whole.
     pub async fn exited_process(&mut self) -> Option<String> {
         let mut backend = self.servers.backend.lock().await;
-        let (auth, postgres) = match &mut *backend {
-            Backend::Native { auth, postgres, .. } => (auth, postgres),
+        let (auth, rest, postgres) = match &mut *backend {
+            Backend::Native {
+                auth,
+                rest,
+                postgres,
+                ..
+            } => (auth, rest, postgres),
             Backend::Containers(containers) => return containers.exited().await,
             Backend::Stopped => return None,
         };
         let processes = [
             ("PostgreSQL", postgres.process()),
             ("the auth server", auth.process()),
+            ("the data API", rest.process()),
         ];
         processes.into_iter().find_map(|(name, process)| {
             let status = process.exited()?;
@@ -228,24 +341,31 @@ impl Stack {
         })
     }
 
-    /// Stops the auth server, then PostgreSQL, and removes the stack's directory. Dropping a
-    /// stack does the same, blocking; this does it off the async runtime and reports the
-    /// directory removal.
+    /// Stops the data API and the auth server, then PostgreSQL, and removes the stack's
+    /// directory. Dropping a stack does the same, blocking; this does it off the async runtime
+    /// and reports the directory removal.
     pub async fn stop(self) -> Result<(), StackError> {
         let Self {
             stages,
+            gateway,
             faults,
             servers,
             dir,
             ..
         } = self;
         drop(stages);
+        drop(gateway);
         if let Some(faults) = faults {
             faults.shutdown().await;
         }
         let backend = std::mem::replace(&mut *servers.backend.lock().await, Backend::Stopped);
-        let (mut auth, mut postgres) = match backend {
-            Backend::Native { auth, postgres, .. } => (auth, postgres),
+        let (mut rest, mut auth, mut postgres) = match backend {
+            Backend::Native {
+                rest,
+                auth,
+                postgres,
+                ..
+            } => (rest, auth, postgres),
             Backend::Containers(containers) => {
                 containers.stop().await?;
                 return close_dir(dir);
@@ -253,6 +373,7 @@ impl Stack {
             Backend::Stopped => return close_dir(dir),
         };
         tokio::task::spawn_blocking(move || {
+            rest.stop();
             auth.stop();
             postgres.stop();
             close_dir(dir)
@@ -270,227 +391,4 @@ fn close_dir(dir: TempDir) -> Result<(), StackError> {
             e,
         )
     })
-}
-
-/// Options for [`Stack`]; every one has a default matching `supabase start`.
-#[derive(Debug, Clone)]
-pub struct StackBuilder {
-    jwt_exp: u64,
-    auth_server_bin: Option<PathBuf>,
-    auth_log_level: String,
-    startup_timeout: Duration,
-    service_auth_timeout: Duration,
-    service_db_timeout: Duration,
-    provider: Option<Provider>,
-    images: Option<ImageChoice>,
-    fault_proxy: bool,
-}
-
-impl Default for StackBuilder {
-    fn default() -> Self {
-        Self {
-            jwt_exp: 3600,
-            auth_server_bin: None,
-            auth_log_level: "info".to_owned(),
-            startup_timeout: Duration::from_secs(30),
-            service_auth_timeout: Duration::from_secs(2),
-            service_db_timeout: Duration::from_secs(2),
-            provider: None,
-            images: None,
-            fault_proxy: true,
-        }
-    }
-}
-
-impl StackBuilder {
-    /// Access token lifetime in seconds (GOTRUE_JWT_EXP); default 3600.
-    pub fn jwt_exp(mut self, seconds: u64) -> Self {
-        self.jwt_exp = seconds;
-        self
-    }
-
-    /// Runs this GoTrue-compatible binary (with no arguments, configured by GoTrue's env vars)
-    /// instead of HARNESS_AUTH_BIN or the harness's own auth server.
-    pub fn auth_server_bin(mut self, path: impl Into<PathBuf>) -> Self {
-        self.auth_server_bin = Some(path.into());
-        self
-    }
-
-    /// GOTRUE_LOG_LEVEL for the auth server; default `info`.
-    pub fn auth_log_level(mut self, level: impl Into<String>) -> Self {
-        self.auth_log_level = level.into();
-        self
-    }
-
-    /// How long the served stages wait for the auth server (`GET /user`); default 2 s.
-    pub fn service_auth_timeout(mut self, timeout: Duration) -> Self {
-        self.service_auth_timeout = timeout;
-        self
-    }
-
-    /// How long the served stages wait for the database (the whole transaction); default 2 s.
-    pub fn service_db_timeout(mut self, timeout: Duration) -> Self {
-        self.service_db_timeout = timeout;
-        self
-    }
-
-    /// How long each server may take to become ready; default 30 s.
-    pub fn startup_timeout(mut self, timeout: Duration) -> Self {
-        self.startup_timeout = timeout;
-        self
-    }
-
-    /// Native processes, containers, or auto; default: HARNESS_PROVIDER, else native.
-    pub fn provider(mut self, provider: Provider) -> Self {
-        self.provider = Some(provider);
-        self
-    }
-
-    /// Which images the containers provider runs; default: HARNESS_IMAGES, else auto (official
-    /// when they can be had, else the locally built ones).
-    pub fn images(mut self, images: ImageChoice) -> Self {
-        self.images = Some(images);
-        self
-    }
-
-    /// Whether the served stages reach the database and the auth server through the fault
-    /// proxy (default) or directly, as `harness bench` measures them.
-    pub fn fault_proxy(mut self, enabled: bool) -> Self {
-        self.fault_proxy = enabled;
-        self
-    }
-
-    /// Starts PostgreSQL, then the auth server, with the provider asked for, then serves the
-    /// service's stages against them.
-    pub async fn start(self) -> Result<Stack, StackError> {
-        let started = Instant::now();
-        let asked = match self.provider {
-            Some(provider) => provider,
-            None => Provider::from_env().map_err(StackError::Config)?,
-        };
-        let images = match self.images {
-            Some(images) => images,
-            None => ImageChoice::from_env().map_err(StackError::Config)?,
-        };
-        let (provider, note) = asked.resolve(images).await;
-        let dir = scratch::scratch_dir("supabase-harness-")?;
-        let settings = AuthSettings {
-            database_url: String::new(),
-            jwt_secret: JWT_SECRET.to_owned(),
-            jwt_exp: self.jwt_exp,
-            log_level: self.auth_log_level.clone(),
-        };
-        let (backend, db_port, auth_port, note, network) = match provider {
-            Provider::Containers => {
-                let containers =
-                    ContainerStack::start(images, &settings, self.startup_timeout).await?;
-                let note = format!("{note}; images: {}", containers.images.note);
-                let (db, auth) = (containers.postgres_port(), containers.auth_port());
-                let network = Some(containers.network().to_owned());
-                (Backend::Containers(containers), db, auth, note, network)
-            }
-            _ => {
-                let backend = self.start_native(&dir, settings).await?;
-                let Backend::Native { auth, postgres, .. } = &backend else {
-                    unreachable!("start_native starts native servers")
-                };
-                let (db, auth) = (postgres.port(), auth.port());
-                (backend, db, auth, note, None)
-            }
-        };
-        let servers = Arc::new(Servers::new(backend));
-        let auth_url = format!("http://127.0.0.1:{auth_port}");
-        let (faults, service_db, service_auth) = if self.fault_proxy {
-            let (faults, db, auth) = faults::start(&servers, db_port, auth_port).await?;
-            (
-                Some(Arc::new(faults)),
-                db,
-                format!("http://127.0.0.1:{auth}"),
-            )
-        } else {
-            (None, db_port, auth_url.clone())
-        };
-        let db_url = format!("postgres://{SUPERUSER}:{PASSWORD}@127.0.0.1:{db_port}/postgres");
-        let keys = ApiKeys::mint(JWT_SECRET);
-        let authenticator_url =
-            format!("postgres://authenticator:{PASSWORD}@127.0.0.1:{service_db}/postgres");
-        let service = service::Config::new(
-            url::Url::parse(&service_auth).expect("the auth server's URL is a URL"),
-            keys.anon.clone(),
-            authenticator_url,
-        )
-        .with_auth_timeout(self.service_auth_timeout)
-        .with_db_timeout(self.service_db_timeout)
-        .with_jwt_secret(JWT_SECRET);
-        let stages = ServedStages::start(&service).await?;
-        tracing::info!(db = %db_url, auth = %auth_url, provider = %note, elapsed = ?started.elapsed(), "stack ready");
-        let service_timeouts = crate::run::ServiceTimeouts {
-            auth: self.service_auth_timeout,
-            db: self.service_db_timeout,
-        };
-        Ok(Stack {
-            stages,
-            faults,
-            servers,
-            service_timeouts,
-            network,
-            dir,
-            db_port,
-            auth_url,
-            db_url,
-            keys,
-            provider,
-            provider_note: note,
-        })
-    }
-
-    /// Builds the template if needed, copies it into `dir`, starts PostgreSQL, then the auth
-    /// server.
-    async fn start_native(
-        &self,
-        dir: &TempDir,
-        mut settings: AuthSettings,
-    ) -> Result<Backend, StackError> {
-        let started = Instant::now();
-        let binaries = PgBinaries::locate()?;
-        let program = AuthProgram::locate(self.auth_server_bin.as_deref())?;
-        let credentials = postgres::server_credentials()?;
-        let template = template::ensure(&binaries, credentials, self.startup_timeout).await?;
-        tracing::debug!(elapsed = ?started.elapsed(), template = %template.display(), "template ready");
-
-        give_to(dir.path(), credentials)?;
-        let data = dir.path().join("data");
-        template::copy_dir(&template, &data).await?;
-        tracing::debug!(elapsed = ?started.elapsed(), "data directory copied");
-        // Dropped on an error below, so a failed auth server leaves no PostgreSQL behind.
-        let postgres = Cluster::start(
-            &binaries,
-            &data,
-            dir.path(),
-            credentials,
-            self.startup_timeout,
-            None,
-        )
-        .await?;
-        settings.database_url = format!(
-            "postgres://supabase_auth_admin:{PASSWORD}@127.0.0.1:{}/postgres",
-            postgres.port()
-        );
-        let log = dir.path().join("auth.log");
-        let auth = AuthServer::start(&program, &settings, &log, self.startup_timeout, None).await?;
-        let context = NativeContext {
-            binaries,
-            program,
-            settings,
-            data_dir: data,
-            run_dir: dir.path().to_path_buf(),
-            credentials,
-            timeout: self.startup_timeout,
-        };
-        Ok(Backend::Native {
-            auth,
-            postgres,
-            context: Box::new(context),
-        })
-    }
 }

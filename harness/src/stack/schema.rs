@@ -2,8 +2,11 @@
 //!
 //! Three sources, applied in this order when a template is built: `db/init/*.sql` (the
 //! supabase/postgres image's roles and grants, as `supabase_admin`), the auth crate's migrations
-//! (as `supabase_auth_admin`, via `auth::migrate`), then `db/migrations/*.sql` (the app's schema,
-//! as `postgres`, like the Supabase CLI). The template hash covers all of it.
+//! (as `supabase_auth_admin`, via `auth::migrate`), then the app's schema as `postgres`, like the
+//! Supabase CLI: `db/migrations/*.sql` or a project's own SQL (see [`AppSchema`]). The template
+//! hash covers all of it.
+
+use super::app_schema::AppSchema;
 
 /// One embedded SQL file.
 #[derive(Debug, Clone, Copy)]
@@ -14,16 +17,14 @@ pub(crate) struct SqlFile {
 
 include!(concat!(env!("OUT_DIR"), "/sql_files.rs"));
 
-/// Every SQL text that shapes the template, labelled, in application order.
-pub(crate) fn all_sources() -> Vec<(String, &'static str)> {
+/// Every SQL text that shapes the template, labelled, in application order: Supabase's roles,
+/// the auth schema, then the app's (the reference's or a project's).
+pub(crate) fn all_sources(app: &AppSchema) -> Vec<(String, &str)> {
     let init = INIT_SQL
         .iter()
         .map(|f| (format!("db/init/{}", f.name), f.sql));
     let auth = auth::MIGRATIONS
         .iter()
         .map(|m| (format!("auth/{}", m.version), m.sql));
-    let app = MIGRATION_SQL
-        .iter()
-        .map(|f| (format!("db/migrations/{}", f.name), f.sql));
-    init.chain(auth).chain(app).collect()
+    init.chain(auth).chain(app.sources()).collect()
 }

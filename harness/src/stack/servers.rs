@@ -1,4 +1,5 @@
-//! The stack's two servers, wherever they run, and what the fault injector does to them.
+//! The stack's servers (PostgreSQL, the auth server, the data API), wherever they run, and what
+//! the fault injector does to them.
 //!
 //! Shared between the [`Stack`](super::Stack) and its fault injector (which holds a `Weak`, so a
 //! runner that outlives the stack cannot keep its servers alive). A restart replaces a server, so
@@ -14,10 +15,12 @@ use tokio::sync::Mutex;
 
 use super::{
     StackError,
-    auth_server::{AuthProgram, AuthServer, AuthSettings},
+    auth_server::{self, AuthServer, AuthSettings},
     child::Credentials,
     containers::ContainerStack,
+    http_child::{HttpChild, ServerProgram},
     postgres::{Cluster, PgBinaries},
+    rest_server::{self, RestServer, RestSettings},
 };
 use crate::faults::{Dependency, NetworkAction, ProcessAction};
 
@@ -25,8 +28,10 @@ use crate::faults::{Dependency, NetworkAction, ProcessAction};
 #[derive(Debug)]
 pub(crate) struct NativeContext {
     pub binaries: PgBinaries,
-    pub program: AuthProgram,
-    pub settings: AuthSettings,
+    pub auth_program: ServerProgram,
+    pub auth_settings: AuthSettings,
+    pub rest_program: ServerProgram,
+    pub rest_settings: RestSettings,
     pub data_dir: PathBuf,
     pub run_dir: PathBuf,
     pub credentials: Option<Credentials>,
@@ -37,8 +42,9 @@ pub(crate) struct NativeContext {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub(crate) enum Backend {
-    // Field order is drop order: the auth server before its database.
+    // Field order is drop order: the servers before their database.
     Native {
+        rest: RestServer,
         auth: AuthServer,
         postgres: Cluster,
         context: Box<NativeContext>,
@@ -53,6 +59,7 @@ pub(crate) struct Servers {
     pub backend: Mutex<Backend>,
     postgres_pid: AtomicU32,
     auth_pid: AtomicU32,
+    rest_pid: AtomicU32,
 }
 
 impl Servers {
@@ -61,6 +68,7 @@ impl Servers {
             backend: Mutex::new(Backend::Stopped),
             postgres_pid: AtomicU32::new(0),
             auth_pid: AtomicU32::new(0),
+            rest_pid: AtomicU32::new(0),
         };
         servers.record_pids(&backend);
         *servers.backend.try_lock().expect("a new lock is free") = backend;
@@ -68,12 +76,18 @@ impl Servers {
     }
 
     fn record_pids(&self, backend: &Backend) {
-        let (postgres, auth) = match backend {
-            Backend::Native { auth, postgres, .. } => (postgres.pid(), auth.pid()),
-            _ => (0, 0),
+        let (postgres, auth, rest) = match backend {
+            Backend::Native {
+                auth,
+                postgres,
+                rest,
+                ..
+            } => (postgres.pid(), auth.pid(), rest.pid()),
+            _ => (0, 0, 0),
         };
         self.postgres_pid.store(postgres, Ordering::Relaxed);
         self.auth_pid.store(auth, Ordering::Relaxed);
+        self.rest_pid.store(rest, Ordering::Relaxed);
     }
 
     pub(crate) fn postgres_pid(&self) -> Option<u32> {
@@ -82,6 +96,10 @@ impl Servers {
 
     pub(crate) fn auth_pid(&self) -> Option<u32> {
         Some(self.auth_pid.load(Ordering::Relaxed)).filter(|&pid| pid != 0)
+    }
+
+    pub(crate) fn rest_pid(&self) -> Option<u32> {
+        Some(self.rest_pid.load(Ordering::Relaxed)).filter(|&pid| pid != 0)
     }
 
     /// Stop, kill -9, pause, resume or restart one server. Native: signals to its process group,
@@ -95,21 +113,73 @@ impl Servers {
         let result = match &mut *backend {
             Backend::Native {
                 auth,
+                rest,
                 postgres,
                 context,
             } => match dependency {
                 Dependency::Db => native_postgres_fault(postgres, context, action).await,
-                Dependency::Auth => native_auth_fault(auth, context, action).await,
+                Dependency::Auth => {
+                    let log = context.run_dir.join("auth.log");
+                    let start = |port| {
+                        auth_server::start(
+                            &context.auth_program,
+                            &context.auth_settings,
+                            &log,
+                            context.timeout,
+                            port,
+                        )
+                    };
+                    native_http_fault(auth, action, start).await
+                }
+                Dependency::Rest => {
+                    let log = context.run_dir.join("rest.log");
+                    let start = |port| {
+                        rest_server::start(
+                            &context.rest_program,
+                            &context.rest_settings,
+                            &log,
+                            context.timeout,
+                            port,
+                        )
+                    };
+                    native_http_fault(rest, action, start).await
+                }
+                Dependency::Gateway => Err(IN_PROCESS.to_owned()),
             },
-            Backend::Containers(containers) => {
-                containers
-                    .process_fault(dependency == Dependency::Db, action)
-                    .await
-            }
+            Backend::Containers(containers) => match dependency {
+                Dependency::Gateway => Err(IN_PROCESS.to_owned()),
+                _ => containers.process_fault(dependency, action).await,
+            },
             Backend::Stopped => Err("the stack has stopped".to_owned()),
         };
         self.record_pids(&backend);
         result.map_err(|e| format!("{} {dependency}: {e}", action.name()))
+    }
+
+    /// Restarts the auth server on its port with other signing variables (`keys_env`, see
+    /// [`AuthSettings`]), which later restarts keep. A process fault on it ends with this.
+    pub(crate) async fn restart_auth(&self, keys_env: Vec<(String, String)>) -> Result<(), String> {
+        let mut backend = self.backend.lock().await;
+        let result = match &mut *backend {
+            Backend::Native { auth, context, .. } => {
+                context.auth_settings.keys_env = keys_env;
+                let log = context.run_dir.join("auth.log");
+                let start = |port| {
+                    auth_server::start(
+                        &context.auth_program,
+                        &context.auth_settings,
+                        &log,
+                        context.timeout,
+                        port,
+                    )
+                };
+                native_http_fault(auth, ProcessAction::Restart, start).await
+            }
+            Backend::Containers(containers) => containers.replace_auth(keys_env).await,
+            Backend::Stopped => Err("the stack has stopped".to_owned()),
+        };
+        self.record_pids(&backend);
+        result.map_err(|e| format!("restarting the auth server with new keys: {e}"))
     }
 
     pub(crate) async fn network_fault(
@@ -118,11 +188,7 @@ impl Servers {
         action: NetworkAction,
     ) -> Result<(), String> {
         match &*self.backend.lock().await {
-            Backend::Containers(containers) => {
-                containers
-                    .network_fault(dependency == Dependency::Db, action)
-                    .await
-            }
+            Backend::Containers(containers) => containers.network_fault(dependency, action).await,
             _ => Err(format!(
                 "network {} {dependency} needs the containers provider (this stack is native)",
                 action.name()
@@ -158,28 +224,29 @@ async fn native_postgres_fault(
     Ok(())
 }
 
-async fn native_auth_fault(
-    auth: &mut AuthServer,
-    context: &NativeContext,
+/// The gateway is a task of the harness, not a process of its own.
+const IN_PROCESS: &str = "the gateway runs inside the harness, so it has no process to stop: \
+    break it with a toxic on the `gateway` proxy instead";
+
+/// A fault on the auth server or the data API; `start` runs it again on the given port.
+async fn native_http_fault<F>(
+    server: &mut HttpChild,
     action: ProcessAction,
-) -> Result<(), String> {
+    start: impl FnOnce(Option<u16>) -> F,
+) -> Result<(), String>
+where
+    F: std::future::Future<Output = Result<HttpChild, StackError>>,
+{
     match action {
-        ProcessAction::Stop => auth.stop(),
-        ProcessAction::Kill => auth.process().signal_tree(libc::SIGKILL),
-        ProcessAction::Pause => auth.process().signal_tree(libc::SIGSTOP),
-        ProcessAction::Resume => auth.process().signal_tree(libc::SIGCONT),
+        ProcessAction::Stop => server.stop(),
+        ProcessAction::Kill => server.process().signal_tree(libc::SIGKILL),
+        ProcessAction::Pause => server.process().signal_tree(libc::SIGSTOP),
+        ProcessAction::Resume => server.process().signal_tree(libc::SIGCONT),
         ProcessAction::Restart => {
-            auth.stop();
-            let log = context.run_dir.join("auth.log");
-            *auth = AuthServer::start(
-                &context.program,
-                &context.settings,
-                &log,
-                context.timeout,
-                Some(auth.port()),
-            )
-            .await
-            .map_err(|e| restart_error(&e))?;
+            server.stop();
+            *server = start(Some(server.port()))
+                .await
+                .map_err(|e| restart_error(&e))?;
         }
     }
     Ok(())

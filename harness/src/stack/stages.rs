@@ -59,9 +59,9 @@ impl ServedStages {
         self.urls.iter().map(|(stage, url)| (*stage, url.as_str()))
     }
 
-    /// `API_URL` (the reference stage), then `STAGE_<NAME>_URL` for every stage.
+    /// `STAGE_<NAME>_URL` for every stage (`STAGE_REFERENCE_URL` is the reference).
     pub fn env(&self) -> Vec<(String, String)> {
-        let mut env = vec![("API_URL".to_owned(), self.url(Stage::Reference).to_owned())];
+        let mut env = Vec::new();
         for (stage, url) in &self.urls {
             let name = stage.name().to_ascii_uppercase().replace('-', "_");
             env.push((format!("STAGE_{name}_URL"), url.clone()));

@@ -20,6 +20,7 @@ use sqlx::Connection;
 
 use super::{
     StackError,
+    app_schema::AppSchema,
     child::{ChildProcess, Credentials, log_tail},
     postgres::{Cluster, PASSWORD, PgBinaries, SUPERUSER, give_to},
     schema, scratch,
@@ -76,8 +77,9 @@ pub(crate) async fn ensure(
     binaries: &PgBinaries,
     credentials: Option<Credentials>,
     timeout: Duration,
+    app: &AppSchema,
 ) -> Result<PathBuf, StackError> {
-    let key = fingerprint(binaries.version(), &schema::all_sources());
+    let key = fingerprint(binaries.version(), &schema::all_sources(app));
     let name = format!("pg{}-{}", binaries.major(), &key[..16]);
     let root = cache_root()?;
     let template = root.join(&name);
@@ -99,7 +101,7 @@ pub(crate) async fn ensure(
     }
     let started = Instant::now();
     tracing::info!(template = %template.display(), "building the database template (once per schema)");
-    build(binaries, credentials, timeout, &root, &template).await?;
+    build(binaries, credentials, timeout, &root, &template, app).await?;
     tracing::info!(elapsed = ?started.elapsed(), "database template built");
     prune_stale(&root, &template);
     Ok(template)
@@ -153,6 +155,7 @@ async fn build(
     timeout: Duration,
     root: &Path,
     template: &Path,
+    app: &AppSchema,
 ) -> Result<(), StackError> {
     // The scratch cluster lives in a temp dir: PostgreSQL's user may not be able to reach the
     // cache (e.g. under /root).
@@ -167,7 +170,7 @@ async fn build(
 
     let mut cluster =
         Cluster::start(binaries, &data, scratch.path(), credentials, timeout, None).await?;
-    apply_schema(&cluster).await?;
+    apply_schema(&cluster, app).await?;
     tokio::task::spawn_blocking(move || cluster.stop())
         .await
         .expect("stop does not panic");
@@ -193,8 +196,8 @@ async fn build(
     })
 }
 
-/// Roles and grants, passwords, the auth schema, then the app's migrations.
-async fn apply_schema(cluster: &Cluster) -> Result<(), StackError> {
+/// Roles and grants, passwords, the auth schema, then the app's schema.
+async fn apply_schema(cluster: &Cluster, app: &AppSchema) -> Result<(), StackError> {
     let sql_err = |step: String| move |source| StackError::TemplateSql { step, source };
 
     let mut admin = cluster
@@ -216,6 +219,12 @@ async fn apply_schema(cluster: &Cluster) -> Result<(), StackError> {
             .await
             .map_err(sql_err(format!("setting the password of {role}")))?;
     }
+    if let Some(sql) = app.superuser_preamble() {
+        sqlx::raw_sql(sql)
+            .execute(&mut admin)
+            .await
+            .map_err(sql_err(format!("`{sql}` as {SUPERUSER}")))?;
+    }
     let _ = admin.close().await;
 
     let auth_url = format!(
@@ -230,15 +239,7 @@ async fn apply_schema(cluster: &Cluster) -> Result<(), StackError> {
         .connect("postgres")
         .await
         .map_err(sql_err("connecting as postgres".to_owned()))?;
-    for file in schema::MIGRATION_SQL {
-        sqlx::raw_sql(file.sql)
-            .execute(&mut owner)
-            .await
-            .map_err(sql_err(format!(
-                "running db/migrations/{} as postgres",
-                file.name
-            )))?;
-    }
+    app.apply(&mut owner).await?;
     let _ = owner.close().await;
     Ok(())
 }
@@ -333,7 +334,10 @@ mod tests {
 
     #[test]
     fn the_embedded_schema_is_hashed() {
-        let labels: Vec<String> = schema::all_sources().into_iter().map(|(l, _)| l).collect();
+        let labels: Vec<String> = schema::all_sources(&AppSchema::Reference)
+            .into_iter()
+            .map(|(l, _)| l)
+            .collect();
         assert!(
             labels.contains(&"db/init/00_roles.sql".to_owned()),
             "{labels:?}"

@@ -1,5 +1,5 @@
-//! The issue's own words: "adding a `down` toxic to `auth` through `FAULTS_URL` makes `API_URL`
-//! answer 503; a 3 s `latency` toxic on `db` with a 1 s service timeout gives 503 in about 1 s;
+//! The issue's own words: "adding a `down` toxic to `auth` through `FAULTS_URL` makes the
+//! reference stage (then `API_URL`, now `STAGE_REFERENCE_URL`) answer 503; a 3 s `latency` toxic on `db` with a 1 s service timeout gives 503 in about 1 s;
 //! removing them restores 200", on a real stack (native PostgreSQL, the auth server, the served
 //! stages). Times are lower bounds only.
 
@@ -22,7 +22,10 @@ async fn toxics_through_faults_url_make_api_url_answer_503_and_removing_them_res
         .start()
         .await
         .expect("boot the stack");
-    let (faults, api) = (env(&stack, "FAULTS_URL"), env(&stack, "API_URL"));
+    let (faults, api) = (
+        env(&stack, "FAULTS_URL"),
+        env(&stack, "STAGE_REFERENCE_URL"),
+    );
     let http = reqwest::Client::new();
     let session: Value = http
         .post(format!("{}/signup", stack.auth_url().trim_end_matches('/')))

@@ -17,6 +17,7 @@ use axum::Router;
 use axum::http::{Method, Uri};
 
 use crate::app::AppState;
+use crate::auth::Verification;
 use crate::error::ServiceError;
 
 /// The one route every stage is about.
@@ -42,19 +43,32 @@ pub enum Stage {
     /// What it should have been.
     #[default]
     Reference,
-    /// The reference, verifying the token itself against the JWT secret instead of asking the
-    /// auth server: no round trip, but a logged-out session's token passes until it expires.
+    /// The reference, verifying the token itself instead of asking the auth server: HS256 with
+    /// the JWT secret, ES256/RS256 with the project's JWKS (cached, fetched again once for an
+    /// unknown kid). No round trip, but a logged-out session's token passes until it expires.
     ReferenceLocal,
+    /// The reference, verifying as supabase-js `getClaims()` does: the JWKS where it can,
+    /// `GET /user` where getClaims falls back (HS256, no kid, a kid no fresh JWKS has).
+    ReferenceClaims,
+    /// A service written before the CLI signed with ES256: it verifies every token with the JWT
+    /// secret, so after the upgrade every valid user is refused as if the token were bad.
+    SecretOnly,
+    /// A hand-written JWKS verifier: the set fetched once and kept, a key the token offers
+    /// used, and every failure (an unreachable JWKS included) answered 401.
+    HandRolledJwks,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 6] = [
+    pub const ALL: [Stage; 9] = [
         Stage::RouteMissing,
         Stage::CookieFirst,
         Stage::AnonClient,
         Stage::DebriefFinal,
         Stage::Reference,
         Stage::ReferenceLocal,
+        Stage::ReferenceClaims,
+        Stage::SecretOnly,
+        Stage::HandRolledJwks,
     ];
 
     pub fn name(self) -> &'static str {
@@ -65,6 +79,20 @@ impl Stage {
             Stage::DebriefFinal => "debrief-final",
             Stage::Reference => "reference",
             Stage::ReferenceLocal => "reference-local",
+            Stage::ReferenceClaims => "reference-claims",
+            Stage::SecretOnly => "secret-only",
+            Stage::HandRolledJwks => "hand-rolled-jwks",
+        }
+    }
+
+    /// How the stage verifies a token: the one thing the reference's variants change.
+    pub fn verification(self) -> Verification {
+        match self {
+            Stage::ReferenceLocal => Verification::Local,
+            Stage::ReferenceClaims => Verification::Claims,
+            Stage::SecretOnly => Verification::SecretOnly,
+            Stage::HandRolledJwks => Verification::HandRolled,
+            _ => Verification::Remote,
         }
     }
 }
@@ -77,9 +105,7 @@ impl fmt::Display for Stage {
 
 /// A stage name that is not one of [`Stage::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown stage `{0}`; expected one of: route-missing, cookie-first, anon-client, debrief-final, reference, reference-local"
-)]
+#[error("unknown stage `{0}`; expected one of: {names}", names = Stage::ALL.map(Stage::name).join(", "))]
 pub struct UnknownStage(pub String);
 
 impl FromStr for Stage {
@@ -100,7 +126,12 @@ pub(crate) fn router(stage: Stage) -> Router<AppState> {
         Stage::CookieFirst => next_js(cookie_first::router()),
         Stage::AnonClient => next_js(anon_client::router()),
         Stage::DebriefFinal => next_js(debrief_final::router()),
-        Stage::Reference | Stage::ReferenceLocal => reference::router(),
+        // The reference's variants differ in how they verify the token, nothing else.
+        Stage::Reference
+        | Stage::ReferenceLocal
+        | Stage::ReferenceClaims
+        | Stage::SecretOnly
+        | Stage::HandRolledJwks => reference::router(),
     }
 }
 

@@ -1,7 +1,9 @@
 //! What the route should have been: every answer names its real cause.
 //!
-//! Bearer token only (cookies are not credentials for an API), matched like GoTrue; 401 with
-//! an RFC 6750 challenge when the credentials are at fault, 503 with `Retry-After` when the auth
+//! Bearer token only (cookies and `apikey` are not credentials for an API: neither is read, so
+//! neither can contradict the token), matched like GoTrue, in exactly one Authorization header
+//! (two are a 400, never resolved by picking one); 401 with an RFC 6750 challenge when the
+//! credentials are at fault, 503 with `Retry-After` when the auth
 //! server or the database is, 500 with only a request id when we are. The row is always the
 //! token's user's: body fields are accepted but never trusted.
 
@@ -50,6 +52,7 @@ async fn create_session(
     let token = bearer_token(&headers).map_err(|problem| match problem {
         CredentialProblem::Missing => ServiceError::MissingCredentials,
         CredentialProblem::Malformed => ServiceError::MalformedCredentials,
+        CredentialProblem::Ambiguous { headers } => ServiceError::AmbiguousCredentials { headers },
     })?;
     check_body(&headers, body)?;
 
@@ -61,6 +64,10 @@ async fn create_session(
             AuthFailure::Rejected { .. } | AuthFailure::InvalidLocally(_) => {
                 ServiceError::TokenRejected(failure.to_string())
             }
+            AuthFailure::UnknownKid { ref kid, .. } => ServiceError::UnknownSigningKey {
+                kid: kid.clone(),
+                detail: failure.to_string(),
+            },
             AuthFailure::Unavailable(why) => ServiceError::AuthUnavailable(why),
         })?;
 

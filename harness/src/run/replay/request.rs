@@ -28,6 +28,7 @@ impl Replay<'_> {
                 (url, format!("[stage:{stage}]"))
             }
             Target::Auth => (targets.auth_url.clone(), "[auth]".to_owned()),
+            Target::Api => (targets.api_url.clone(), "[api]".to_owned()),
             Target::Url(url) => {
                 let url = self.render(url)?;
                 (url.actual, url.redacted)
@@ -132,7 +133,8 @@ impl Replay<'_> {
                     minted => tokens::mint(
                         *minted,
                         &account.access_token,
-                        &self.runner.targets.jwt_secret,
+                        &self.runner.targets.keys.current(),
+                        &super::ATTACKER,
                         unix_now(),
                     )
                     .map_err(|error| error.to_string())?,
@@ -141,6 +143,27 @@ impl Replay<'_> {
             Placeholder::Repeat { times, text } => text.repeat(*times),
             Placeholder::AnonKey => self.runner.targets.anon_key.clone(),
             Placeholder::ServiceRoleKey => self.runner.targets.service_role_key.clone(),
+            Placeholder::IssuedBadSignature => self
+                .runner
+                .targets
+                .keys
+                .current()
+                .issued_bad_signature()
+                .to_owned(),
+            Placeholder::PublishableKey | Placeholder::SecretKey => {
+                let keys = self.runner.targets.keys.current();
+                let key = match placeholder {
+                    Placeholder::PublishableKey => keys.publishable_key(),
+                    _ => keys.secret_key(),
+                };
+                key.map(str::to_owned).ok_or_else(|| {
+                    format!(
+                        "`{{{{{placeholder}}}}}`: the `{}` key profile has no opaque API keys \
+                         (sb_publishable_…, sb_secret_…): give the scenario `keys = \"cli\"`",
+                        keys.profile().name()
+                    )
+                })?
+            }
             Placeholder::Capture(name) => self.captures.get(name).cloned().ok_or_else(|| {
                 format!(
                     "`capture.{name}` was not captured: the step that should have did not find it"
@@ -207,7 +230,12 @@ impl Replay<'_> {
                 Err(error) => failures.push(error),
             }
         }
-        for (query, expected) in &expect.sql {
+        self.check_sql_only(step, failures).await;
+    }
+
+    /// The `sql` expectations of a step that expects no answer.
+    pub(super) async fn check_sql_only(&mut self, step: &Request, failures: &mut Vec<String>) {
+        for (query, expected) in &step.expect.sql {
             if let Err(failure) = self.check_sql(query, expected).await {
                 failures.push(failure);
             }

@@ -50,6 +50,7 @@ impl<'de> Deserialize<'de> for RawHeaders {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawExpect {
+    no_answer: Option<Spanned<bool>>,
     status: Option<u16>,
     #[serde(default)]
     headers: IndexMap<String, Spanned<String>>,
@@ -83,11 +84,12 @@ pub(super) fn request(
             Target::Stage(stage.get_ref().clone())
         }
         (None, Some(target), None) if target.get_ref() == "auth" => Target::Auth,
+        (None, Some(target), None) if target.get_ref() == "api" => Target::Api,
         (None, Some(target), None) => {
             return Err(source.error(
                 target.span(),
                 format!(
-                    "unknown target `{}`: expected `auth` (or use `stage` or `url`)",
+                    "unknown target `{}`: expected `api` or `auth` (or use `stage` or `url`)",
                     target.get_ref()
                 ),
             ));
@@ -167,7 +169,21 @@ fn expect(source: &Source, raw: &Spanned<RawExpect>) -> Result<Expect, ParseErro
     let span = raw.span();
     let raw = raw.get_ref();
     let json_of = |value: &Spanned<toml::Value>| json_value(source, value.get_ref(), value.span());
+    let no_answer = raw.no_answer.as_ref().is_some_and(|flag| *flag.get_ref());
+    if let Some(flag) = &raw.no_answer
+        && no_answer
+        && (raw.status.is_some()
+            || !raw.headers.is_empty()
+            || !raw.json.is_empty()
+            || !raw.body_contains.is_empty())
+    {
+        return Err(source.error(
+            flag.span(),
+            "`no_answer` expects no response: it excludes status, headers, json and body_contains",
+        ));
+    }
     Ok(Expect {
+        no_answer,
         status: raw.status,
         headers: raw
             .headers

@@ -13,9 +13,11 @@ pub const IMAGES_ENV: &str = "HARNESS_IMAGES";
 /// The pins of Supabase's self-hosted docker-compose (docker/compose.yaml uses the same).
 pub const OFFICIAL_POSTGRES: ImageRef = ImageRef::new("supabase/postgres", "15.8.1.085");
 pub const OFFICIAL_AUTH: ImageRef = ImageRef::new("supabase/gotrue", "v2.186.0");
+pub const OFFICIAL_REST: ImageRef = ImageRef::new("postgrest/postgrest", "v14.5");
 /// What `docker/build.sh` builds.
 pub const LOCAL_POSTGRES: ImageRef = ImageRef::new("supabase-harness/postgres", "15");
 pub const LOCAL_AUTH: ImageRef = ImageRef::new("supabase-harness/auth", "latest");
+pub const LOCAL_REST: ImageRef = ImageRef::new("supabase-harness/rest", "latest");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ImageRef {
@@ -72,12 +74,13 @@ impl FromStr for ImageChoice {
     }
 }
 
-/// The official or the local pair, and how they were found (for the "chose ... because" line).
+/// The official or the local set, and how they were found (for the "chose ... because" line).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageSet {
     pub official: bool,
     pub postgres: ImageRef,
     pub auth: ImageRef,
+    pub rest: ImageRef,
     pub note: String,
 }
 
@@ -87,6 +90,7 @@ impl ImageSet {
             official: true,
             postgres: OFFICIAL_POSTGRES,
             auth: OFFICIAL_AUTH,
+            rest: OFFICIAL_REST,
             note,
         }
     }
@@ -96,6 +100,7 @@ impl ImageSet {
             official: false,
             postgres: LOCAL_POSTGRES,
             auth: LOCAL_AUTH,
+            rest: LOCAL_REST,
             note,
         }
     }
@@ -103,8 +108,14 @@ impl ImageSet {
 
 /// Finds the images `choice` asks for, pulling the official ones when they are missing.
 pub async fn resolve(docker: &Docker, choice: ImageChoice) -> Result<ImageSet, String> {
-    let official = || ensure_pair(docker, OFFICIAL_POSTGRES, OFFICIAL_AUTH, true);
-    let local = || ensure_pair(docker, LOCAL_POSTGRES, LOCAL_AUTH, false);
+    let official = || {
+        ensure_all(
+            docker,
+            [OFFICIAL_POSTGRES, OFFICIAL_AUTH, OFFICIAL_REST],
+            true,
+        )
+    };
+    let local = || ensure_all(docker, [LOCAL_POSTGRES, LOCAL_AUTH, LOCAL_REST], false);
     match choice {
         ImageChoice::Official => official().await.map(ImageSet::official),
         ImageChoice::Local => local().await.map(ImageSet::local),
@@ -120,14 +131,9 @@ pub async fn resolve(docker: &Docker, choice: ImageChoice) -> Result<ImageSet, S
     }
 }
 
-async fn ensure_pair(
-    docker: &Docker,
-    postgres: ImageRef,
-    auth: ImageRef,
-    pull: bool,
-) -> Result<String, String> {
+async fn ensure_all(docker: &Docker, images: [ImageRef; 3], pull: bool) -> Result<String, String> {
     let mut pulled = Vec::new();
-    for image in [postgres, auth] {
+    for image in images {
         if docker.inspect_image(&image.to_string()).await.is_ok() {
             continue;
         }
@@ -139,10 +145,14 @@ async fn ensure_pair(
         pull_image(docker, image).await?;
         pulled.push(image.to_string());
     }
+    let [postgres, auth, rest] = images;
     Ok(if pulled.is_empty() {
-        format!("{postgres} and {auth} present")
+        format!("{postgres}, {auth} and {rest} present")
     } else {
-        format!("{postgres} and {auth}, pulled {}", pulled.join(", "))
+        format!(
+            "{postgres}, {auth} and {rest}, pulled {}",
+            pulled.join(", ")
+        )
     })
 }
 

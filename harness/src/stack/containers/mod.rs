@@ -1,14 +1,16 @@
-//! The containers provider: PostgreSQL and the auth server in Docker (testcontainers), on a
-//! private network of their own, published on 127.0.0.1 only.
+//! The containers provider: PostgreSQL, the auth server and the data API in Docker
+//! (testcontainers), published on 127.0.0.1 only.
 //!
 //! Order: the network, PostgreSQL (ready when a TCP login finds the roles the image's init
 //! creates), the auth server reaching it by its container name (ready when `/health` answers),
-//! then the app migration as `postgres`, since it references `auth.users`. The official images
-//! are configured as Supabase's self-hosted compose does; the local ones take the same env.
+//! then the app migration as `postgres`, since it references `auth.users`; later, once the
+//! stack's fault proxy listens, the data API ([`rest`]). The official images are configured as
+//! Supabase's self-hosted compose does; the local ones take the same env.
 
 mod cleanup;
 mod images;
 mod ready;
+mod rest;
 
 use std::time::Duration;
 
@@ -28,12 +30,15 @@ use testcontainers::{
 
 pub use self::cleanup::{LABEL, PID_LABEL, Removed, remove_leftovers};
 pub use self::images::{
-    IMAGES_ENV, ImageChoice, ImageRef, ImageSet, LOCAL_AUTH, LOCAL_POSTGRES, OFFICIAL_AUTH,
-    OFFICIAL_POSTGRES,
+    IMAGES_ENV, ImageChoice, ImageRef, ImageSet, LOCAL_AUTH, LOCAL_POSTGRES, LOCAL_REST,
+    OFFICIAL_AUTH, OFFICIAL_POSTGRES, OFFICIAL_REST,
 };
 use self::ready::{log_tail, wait_for_health, wait_for_postgres};
-use super::{StackError, auth_server::AuthSettings, ports::free_port, postgres::PASSWORD, schema};
-use crate::faults::{NetworkAction, ProcessAction};
+use super::{
+    StackError, app_schema::AppSchema, auth_server::AuthSettings, ports::free_port,
+    postgres::PASSWORD,
+};
+use crate::faults::{Dependency, NetworkAction, ProcessAction};
 
 const POSTGRES_PORT: u16 = 5432;
 /// The self-hosted stack's roles.sql: the image creates the roles, this sets their passwords.
@@ -59,7 +64,8 @@ pub async fn availability(choice: ImageChoice) -> Result<String, String> {
 
 /// The running containers of one stack.
 pub(crate) struct ContainerStack {
-    // Removed in this order by `stop` (the auth server, its database, then the network).
+    // Removed in this order by `stop` (the servers, their database, then the network).
+    rest: Option<ContainerAsync<GenericImage>>,
     auth: Option<ContainerAsync<Auth>>,
     postgres: Option<ContainerAsync<GenericImage>>,
     network: String,
@@ -69,6 +75,9 @@ pub(crate) struct ContainerStack {
     postgres_port: u16,
     auth_port: u16,
     pub(crate) images: ImageSet,
+    /// What the auth container was started with, for a rotation's replacement.
+    auth_settings: Box<AuthSettings>,
+    timeout: Duration,
 }
 
 impl std::fmt::Debug for ContainerStack {
@@ -87,6 +96,7 @@ impl ContainerStack {
         choice: ImageChoice,
         auth: &AuthSettings,
         timeout: Duration,
+        app: &AppSchema,
     ) -> Result<ContainerStack, StackError> {
         let docker = docker().await.map_err(StackError::Containers)?;
         // A killed run's containers would hold ports and memory: take them away first.
@@ -112,6 +122,7 @@ impl ContainerStack {
             .await
             .map_err(|e| StackError::Containers(format!("creating network {network}: {e}")))?;
         let mut stack = ContainerStack {
+            rest: None,
             auth: None,
             postgres: None,
             postgres_name: format!("{network}-db"),
@@ -120,11 +131,13 @@ impl ContainerStack {
             postgres_port: free_port()?,
             auth_port: free_port()?,
             images,
+            auth_settings: Box::new(auth.clone()),
+            timeout,
         };
         // On any failure below, dropping `stack` removes what was created.
         stack.start_postgres(timeout).await?;
         stack.start_auth(auth, timeout).await?;
-        stack.migrate().await?;
+        stack.migrate(app).await?;
         Ok(stack)
     }
 
@@ -151,7 +164,7 @@ impl ContainerStack {
             .with_wait_for(WaitFor::Nothing)
             .with_env_var("POSTGRES_PASSWORD", PASSWORD)
             .with_env_var("POSTGRES_PORT", POSTGRES_PORT.to_string())
-            .with_env_var("JWT_SECRET", super::JWT_SECRET)
+            .with_env_var("JWT_SECRET", crate::signing::JWT_SECRET)
             .with_env_var("JWT_EXP", "3600");
         if self.images.official {
             // As the self-hosted compose: its config file, and roles.sql to set the passwords.
@@ -215,6 +228,11 @@ impl ContainerStack {
             .with_env("GOTRUE_JWT_ADMIN_ROLES", "service_role")
             .with_env("GOTRUE_EXTERNAL_EMAIL_ENABLED", "true")
             .with_env("GOTRUE_API_HOST", "0.0.0.0");
+        let auth = settings
+            .keys_env
+            .iter()
+            .chain(&settings.extra_env)
+            .fold(auth, |auth, (name, value)| auth.with_env(name, value));
         let request = auth.with_name(image.name).with_tag(image.tag);
         let request = self
             .common(
@@ -229,9 +247,29 @@ impl ContainerStack {
             .await
             .map_err(|e| self.failed(format!("starting {image}: {e}"), false))?;
         self.auth = Some(container);
-        wait_for_health(&url, timeout)
+        wait_for_health(&format!("{url}/health"), timeout)
             .await
             .map_err(|why| self.failed(format!("{image} {why}"), false))?;
+        Ok(())
+    }
+
+    /// A new auth container in place of the old, on the same name and port, with other signing
+    /// variables: a container's environment cannot change, and `docker restart` keeps it.
+    pub(crate) async fn replace_auth(
+        &mut self,
+        keys_env: Vec<(String, String)>,
+    ) -> Result<(), String> {
+        if let Some(old) = self.auth.take() {
+            old.rm()
+                .await
+                .map_err(|e| format!("removing the auth container: {e}"))?;
+        }
+        let mut settings = self.auth_settings.clone();
+        settings.keys_env = keys_env;
+        self.start_auth(&settings, self.timeout)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.auth_settings = settings;
         Ok(())
     }
 
@@ -263,37 +301,39 @@ impl ContainerStack {
             })
     }
 
-    /// db/migrations as `postgres`, as the Supabase CLI applies them.
-    async fn migrate(&mut self) -> Result<(), StackError> {
+    /// The app's schema as `postgres`, as the Supabase CLI applies it.
+    async fn migrate(&mut self, app: &AppSchema) -> Result<(), StackError> {
         let url = format!(
             "postgres://postgres:{PASSWORD}@127.0.0.1:{}/postgres",
             self.postgres_port
         );
-        let result = async {
-            use sqlx::Connection;
-            let mut connection = sqlx::PgConnection::connect(&url).await?;
-            for file in schema::MIGRATION_SQL {
-                sqlx::raw_sql(file.sql)
-                    .execute(&mut connection)
-                    .await
-                    .map_err(|e| {
-                        sqlx::Error::Protocol(format!("db/migrations/{}: {e}", file.name))
-                    })?;
-            }
-            Ok::<_, sqlx::Error>(())
+        use sqlx::Connection;
+        let mut connection = sqlx::PgConnection::connect(&url).await.map_err(|e| {
+            self.failed(
+                format!("connecting as postgres to apply the app's schema: {e}"),
+                true,
+            )
+        })?;
+        match app.apply(&mut connection).await {
+            Ok(()) => Ok(()),
+            // A project's SQL error names its file and line: the container's log adds nothing.
+            Err(error @ StackError::ProjectSql { .. }) => Err(error),
+            Err(error) => Err(self.failed(format!("applying the app's schema: {error}"), true)),
         }
-        .await;
-        result
-            .map_err(|e| self.failed(format!("applying the app migration as postgres: {e}"), true))
     }
 
     /// A failure, with the tail of the container's log: the cause is usually there.
     fn failed(&self, what: String, postgres: bool) -> StackError {
-        let container = if postgres {
-            self.postgres_name.clone()
+        let dependency = if postgres {
+            Dependency::Db
         } else {
-            format!("{}-auth", self.network)
+            Dependency::Auth
         };
+        self.failed_at(what, dependency)
+    }
+
+    fn failed_at(&self, what: String, dependency: Dependency) -> StackError {
+        let container = self.container_name(dependency);
         StackError::Containers(format!(
             "{what}; {container}'s log ends with:\n{}",
             log_tail(&container)
@@ -303,11 +343,11 @@ impl ContainerStack {
     /// A process or container fault on the dependency's container.
     pub(crate) async fn process_fault(
         &self,
-        postgres: bool,
+        dependency: Dependency,
         action: ProcessAction,
     ) -> Result<(), String> {
         let docker = docker().await?;
-        let name = self.container_name(postgres);
+        let name = self.container_name(dependency);
         let result = match action {
             ProcessAction::Stop => docker.stop_container(&name, None).await,
             ProcessAction::Kill => {
@@ -326,11 +366,18 @@ impl ContainerStack {
     /// Takes the container off the stack's network (its published port goes with it) or back.
     pub(crate) async fn network_fault(
         &self,
-        postgres: bool,
+        dependency: Dependency,
         action: NetworkAction,
     ) -> Result<(), String> {
+        if !matches!(dependency, Dependency::Db | Dependency::Auth) {
+            return Err(format!(
+                "network {} {dependency}: only the database and the auth server are on the \
+                 stack's network (the data API uses the host's, to reach the fault proxy)",
+                action.name()
+            ));
+        }
         let docker = docker().await?;
-        let container = self.container_name(postgres);
+        let container = self.container_name(dependency);
         let result = match action {
             NetworkAction::Disconnect => {
                 let request = NetworkDisconnectRequest {
@@ -362,19 +409,25 @@ impl ContainerStack {
             (
                 "PostgreSQL",
                 self.postgres.as_ref().map(|c| c.id().to_owned()),
-                true,
+                Dependency::Db,
             ),
             (
                 "the auth server",
                 self.auth.as_ref().map(|c| c.id().to_owned()),
-                false,
+                Dependency::Auth,
+            ),
+            (
+                "the data API",
+                self.rest.as_ref().map(|c| c.id().to_owned()),
+                Dependency::Rest,
             ),
         ];
         let docker = docker().await.ok()?;
-        for (what, id, postgres) in containers {
-            let state = docker.inspect_container(&id?, None).await.ok()?.state?;
+        for (what, id, dependency) in containers {
+            let Some(id) = id else { continue };
+            let state = docker.inspect_container(&id, None).await.ok()?.state?;
             if state.running == Some(false) {
-                let name = self.container_name(postgres);
+                let name = self.container_name(dependency);
                 return Some(format!(
                     "{what} ({name}) exited unexpectedly (exit code {}); its log ends with:\n{}",
                     state.exit_code.unwrap_or_default(),
@@ -385,23 +438,37 @@ impl ContainerStack {
         None
     }
 
-    fn container_name(&self, postgres: bool) -> String {
-        if postgres {
-            self.postgres_name.clone()
-        } else {
-            format!("{}-auth", self.network)
+    fn container_name(&self, dependency: Dependency) -> String {
+        match dependency {
+            Dependency::Db => self.postgres_name.clone(),
+            other => format!("{}-{}", self.network, other.name()),
         }
     }
 
-    /// Removes both containers and the network, waiting until they are gone.
+    /// Removes every container and the network, waiting until they are gone.
     pub(crate) async fn stop(mut self) -> Result<(), StackError> {
         self.stopped = true;
-        let (auth, postgres, network) =
-            (self.auth.take(), self.postgres.take(), self.network.clone());
-        remove(auth, postgres, network)
+        remove(self.take_parts())
             .await
             .map_err(StackError::Containers)
     }
+
+    fn take_parts(&mut self) -> Parts {
+        Parts {
+            rest: self.rest.take(),
+            auth: self.auth.take(),
+            postgres: self.postgres.take(),
+            network: self.network.clone(),
+        }
+    }
+}
+
+/// What one stack created, taken out to be removed.
+struct Parts {
+    rest: Option<ContainerAsync<GenericImage>>,
+    auth: Option<ContainerAsync<Auth>>,
+    postgres: Option<ContainerAsync<GenericImage>>,
+    network: String,
 }
 
 impl Drop for ContainerStack {
@@ -409,22 +476,28 @@ impl Drop for ContainerStack {
         if self.stopped {
             return;
         }
-        let (auth, postgres, network) =
-            (self.auth.take(), self.postgres.take(), self.network.clone());
+        let parts = self.take_parts();
         cleanup::block_on_cleanup(async move {
-            if let Err(error) = remove(auth, postgres, network).await {
+            if let Err(error) = remove(parts).await {
                 eprintln!("harness: {error} (`harness down` removes what is left)");
             }
         });
     }
 }
 
-async fn remove(
-    auth: Option<ContainerAsync<Auth>>,
-    postgres: Option<ContainerAsync<GenericImage>>,
-    network: String,
-) -> Result<(), String> {
+async fn remove(parts: Parts) -> Result<(), String> {
+    let Parts {
+        rest,
+        auth,
+        postgres,
+        network,
+    } = parts;
     let mut problems = Vec::new();
+    if let Some(rest) = rest {
+        rest.rm()
+            .await
+            .unwrap_or_else(|e| problems.push(format!("removing the data API container: {e}")));
+    }
     if let Some(auth) = auth {
         auth.rm()
             .await

@@ -34,7 +34,8 @@ pub(super) async fn wait_for_postgres(port: u16, timeout: Duration) -> Result<()
     Err(format!("was not ready within {timeout:?} (last: {last})"))
 }
 
-pub(super) async fn wait_for_health(url: &str, timeout: Duration) -> Result<(), String> {
+/// Ready when `health` (a full URL) answers 2xx.
+pub(super) async fn wait_for_health(health: &str, timeout: Duration) -> Result<(), String> {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(2))
         .build()
@@ -42,15 +43,15 @@ pub(super) async fn wait_for_health(url: &str, timeout: Duration) -> Result<(), 
     let started = Instant::now();
     let mut last = String::from("no answer yet");
     while started.elapsed() < timeout {
-        match client.get(format!("{url}/health")).send().await {
+        match client.get(health).send().await {
             Ok(response) if response.status().is_success() => return Ok(()),
-            Ok(response) => last = format!("{url}/health answered {}", response.status()),
+            Ok(response) => last = format!("{health} answered {}", response.status()),
             Err(e) => last = e.to_string(),
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     Err(format!(
-        "did not answer {url}/health within {timeout:?} (last: {last})"
+        "did not answer {health} within {timeout:?} (last: {last})"
     ))
 }
 

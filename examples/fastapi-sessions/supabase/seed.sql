@@ -1,0 +1,1 @@
+-- Nothing to seed: every scenario signs up its own users through the auth server.
