@@ -88,9 +88,15 @@ fn bench_prints_every_section_with_numbers() {
     );
     // the gateway + data API insert: clients, req/s, p50, p99, errors (0: every answer a 201),
     // api/pgbench
-    assert_line(&stdout, r"^The same insert as an app makes it: the gateway, then the data API");
+    assert_line(
+        &stdout,
+        r"^The same insert as an app makes it: the gateway, then the data API",
+    );
     for clients in [1, 4] {
-        assert_line(&stdout, &format!(r"^{clients}\s+{n}\s+{n}\s+{n}\s+0\s+{n}$"));
+        assert_line(
+            &stdout,
+            &format!(r"^{clients}\s+{n}\s+{n}\s+{n}\s+0\s+{n}$"),
+        );
     }
     assert_line(&stdout, &format!(r"^idle\s+{n}\s+{n}\s+\d+\s+{n}$"));
     assert_line(

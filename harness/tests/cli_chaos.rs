@@ -37,7 +37,7 @@ fn a_concurrent_run_under_faults_loses_no_write_and_prints_the_counts() {
     assert_eq!(output.status.code(), Some(0), "{context}");
 
     let counts = Regex::new(
-        r"(?m)^chaos: invariants held · requests (?P<requests>\d+) · 200s (?P<ok>\d+) · 503s (?P<s503>\d+) · 504s (?P<s504>\d+) · other (?P<other>\d+) · rows (?P<rows>\d+) · lost writes (?P<lost>\d+) · unacknowledged rows (?P<unack>\d+)$",
+        r"(?m)^chaos: invariants held · requests (?P<requests>\d+) · 2xx (?P<ok>\d+) · 503s (?P<s503>\d+) · 504s (?P<s504>\d+) · other (?P<other>\d+) · rows (?P<rows>\d+) · lost writes (?P<lost>\d+) · unacknowledged rows (?P<unack>\d+)$",
     )
     .unwrap();
     let counts = counts
@@ -116,7 +116,7 @@ fn json_output_adds_up() {
     assert_eq!(field(counts, "lost_writes"), 0, "{context}");
     let users = report["users"].as_array().unwrap();
     assert_eq!(users.len(), 2);
-    for name in ["requests", "status_200", "rows"] {
+    for name in ["requests", "status_2xx", "rows"] {
         let per_user: u64 = users.iter().map(|user| field(user, name)).sum();
         let total = field(counts, name);
         assert_eq!(per_user, total, "{name}: {context}");
@@ -129,7 +129,7 @@ fn json_output_adds_up() {
         .expect(&context);
     assert!(field(down, "status_503") > 0, "{context}");
     assert!(
-        report["recovery"]["first_200_after_ms"].is_number(),
+        report["recovery"]["first_2xx_after_ms"].is_number(),
         "{context}"
     );
     for invariant in report["invariants"].as_array().unwrap() {

@@ -390,3 +390,73 @@ fn ctrl_c_during_a_run_stops_the_app_and_the_stack() {
     );
     fresh.assert_clean();
 }
+
+#[test]
+fn harness_chaos_drives_the_app_and_finds_every_write_it_acknowledged() {
+    let Some(bin) = venv_bin("harness_chaos_drives_the_app") else {
+        return;
+    };
+    let fresh = Fresh::new();
+    let output = fresh
+        .command(&bin, "chaos")
+        .args(["--duration", "4s", "--clients", "3", "--output", "json"])
+        .output()
+        .expect("run harness chaos");
+    let context = format!("{}\n{}", text(&output.stdout), text(&output.stderr));
+    assert_eq!(output.status.code(), Some(0), "{context}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect(&context);
+    let request = report["request"].as_str().unwrap();
+    assert!(
+        request.starts_with("POST http://127.0.0.1:") && request.ends_with("/api/session/create"),
+        "the app's route, not the reference stage's: {context}"
+    );
+    let counts = &report["counts"];
+    let count = |name: &str| counts[name].as_u64().expect(name);
+    assert!(count("status_2xx") > 0, "{context}");
+    assert!(
+        count("status_503") > 0,
+        "the faults reached the app: {context}"
+    );
+    assert_eq!(count("lost_writes"), 0, "{context}");
+    assert_eq!(
+        count("rows"),
+        count("status_2xx") + count("unacknowledged_rows"),
+        "every acknowledged sessionId has its row in public.sessions: {context}"
+    );
+    let hangs = report["invariants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|invariant| invariant["name"] == "no hangs")
+        .expect(&context);
+    assert!(
+        hangs["detail"].as_str().unwrap().starts_with("not checked"),
+        "the example declares no timeout, so hangs are said to be unjudged: {context}"
+    );
+    fresh.assert_clean();
+}
+
+#[test]
+fn harness_chaos_calls_the_anon_clients_500s_misleading() {
+    let Some(bin) = venv_bin("harness_chaos_calls_the_anon_clients_500s") else {
+        return;
+    };
+    let fresh = Fresh::new();
+    let output = fresh
+        .command(&bin, "chaos")
+        .args(["--duration", "2s", "--clients", "2"])
+        .env("SESSIONS_CLIENT", "anon")
+        .output()
+        .expect("run harness chaos");
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("VIOLATED   no misleading errors"),
+        "{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("answered 500"),
+        "the RLS refusal the anon client turns into a 500 is named: {stdout}"
+    );
+    fresh.assert_clean();
+}

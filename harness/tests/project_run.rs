@@ -97,3 +97,16 @@ fn a_stage_that_is_no_service_is_refused_before_anything_starts() {
     assert!(stderr.contains("web"), "the services are offered: {stderr}");
     assert!(!stderr.contains("booting"), "nothing started: {stderr}");
 }
+
+#[test]
+fn chaos_in_a_project_without_a_chaos_table_says_what_to_add_before_booting() {
+    let output = harness(&fixture("one-shot"), &["chaos", "--duration", "1s"]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("has no [chaos] table"), "{stderr}");
+    assert!(
+        stderr.contains("request = \"POST /api/session/create\""),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("booting the stack"), "{stderr}");
+}

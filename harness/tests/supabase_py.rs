@@ -15,7 +15,10 @@ use harness::Stack;
 use sqlx::Connection;
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// A Python that imports supabase, or why there is none.
@@ -50,8 +53,8 @@ async fn supabase_py_runs_unchanged_against_the_project_url() {
         }
     };
     let stack = Stack::start().await.expect("the stack starts");
-    let fixture = std::fs::read_to_string(workspace().join("harness/tests/fixtures/python/rpc.sql"))
-        .unwrap();
+    let fixture =
+        std::fs::read_to_string(workspace().join("harness/tests/fixtures/python/rpc.sql")).unwrap();
     let mut db = sqlx::PgConnection::connect(stack.db_url()).await.unwrap();
     sqlx::raw_sql(&fixture).execute(&mut db).await.unwrap();
     wait_for_schema_reload(&stack).await;
@@ -71,7 +74,10 @@ async fn supabase_py_runs_unchanged_against_the_project_url() {
         "supabase-py check failed ({}):\n{printed}\n{errors}",
         output.status
     );
-    assert!(printed.contains("supabase-py: every check passed"), "{printed}");
+    assert!(
+        printed.contains("supabase-py: every check passed"),
+        "{printed}"
+    );
     stack.stop().await.unwrap();
 }
 

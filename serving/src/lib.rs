@@ -63,7 +63,14 @@ pub async fn serve(
         };
         let stop = stop_rx.clone();
         let done = done_tx.subscribe();
-        tokio::spawn(serve_connection(stream, peer, router.clone(), limits, stop, done));
+        tokio::spawn(serve_connection(
+            stream,
+            peer,
+            router.clone(),
+            limits,
+            stop,
+            done,
+        ));
     }
     drop(listener);
     drop(stop_rx);

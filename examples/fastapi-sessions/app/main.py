@@ -92,6 +92,11 @@ def create_session(request: Request):
         log.error("the auth server could not answer: %s", error)
         return unavailable("The auth server")
     except AuthApiError as error:
+        # supabase-py raises AuthRetryableError for 502-504 only: a 500 (its database gone,
+        # say) is the auth server failing, not the token.
+        if error.status >= 500:
+            log.error("the auth server failed: %s %s", error.status, error.message)
+            return unavailable("The auth server")
         log.info("refused: the auth server rejected the token (%s %s)", error.status, error.code)
         return unauthorized("Invalid token.")
     user = response.user if response else None

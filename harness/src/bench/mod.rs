@@ -287,7 +287,9 @@ async fn throughput(
             "POST /api/session/create on reference-local, {clients} clients"
         ));
         let local_figures = load::run(&local, clients, options.duration).await;
-        progress(&format!("POST /rest/v1/sessions through the gateway, {clients} clients"));
+        progress(&format!(
+            "POST /rest/v1/sessions through the gateway, {clients} clients"
+        ));
         let gateway_figures = load::run(&gateway, clients, options.duration).await;
         progress(&format!("GET /user, {clients} clients"));
         let auth_figures = load::run(&get_user, clients, options.duration).await;

@@ -238,7 +238,14 @@ pub fn render(report: &BenchReport) -> String {
         "\nThe same insert as an app makes it: the gateway, then the data API (POST /rest/v1/sessions, .select('id').single())\n",
     );
     let mut gateway = Table::default();
-    gateway.row(["clients", "req/s", "p50 ms", "p99 ms", "errors", "api/pgbench"]);
+    gateway.row([
+        "clients",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "errors",
+        "api/pgbench",
+    ]);
     for level in &report.throughput {
         let figures = &level.gateway_rest;
         gateway.row([

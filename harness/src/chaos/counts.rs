@@ -13,17 +13,17 @@ use crate::scenario::describe_fault;
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Counts {
     pub requests: u64,
-    pub status_200: u64,
+    pub status_2xx: u64,
     pub status_503: u64,
     pub status_504: u64,
     /// Any other status, or `no answer`, with how many times.
     pub other: BTreeMap<String, u64>,
     pub rows: u64,
-    /// 200s whose sessionId has no row (or a row of another user): must be 0.
+    /// Successes whose id has no row (or a row of another user): must be 0.
     pub lost_writes: u64,
-    /// Rows no 200 acknowledged: committed, but the answer was lost (ambiguous, not a failure).
+    /// Rows no success acknowledged: committed, but the answer was lost (ambiguous, not a failure).
     pub unacknowledged_rows: u64,
-    /// Non-200 answers to requests that ran while a fault was in force, and to the others.
+    /// Answers but successes to requests that ran while a fault was in force, and to the others.
     pub failures_during_faults: u64,
     pub failures_outside_faults: u64,
 }
@@ -35,7 +35,7 @@ pub struct FaultCounts {
     pub from_ms: f64,
     pub until_ms: f64,
     pub requests: u64,
-    pub status_200: u64,
+    pub status_2xx: u64,
     pub status_503: u64,
     pub status_504: u64,
     pub other: u64,
@@ -45,7 +45,7 @@ pub struct FaultCounts {
 pub struct UserCounts {
     pub client: usize,
     pub requests: u64,
-    pub status_200: u64,
+    pub status_2xx: u64,
     pub rows: u64,
 }
 
@@ -58,17 +58,17 @@ pub(super) fn status_name(record: &Record) -> String {
 pub(super) fn count(observed: Observed<'_>) -> Counts {
     let mut counts = Counts {
         requests: observed.records.len() as u64,
-        rows: observed.rows.len() as u64,
+        rows: observed.rows().len() as u64,
         ..Counts::default()
     };
     for record in observed.records {
         match record.status {
-            Some(200) => counts.status_200 += 1,
+            _ if record.succeeded() => counts.status_2xx += 1,
             Some(503) => counts.status_503 += 1,
             Some(504) => counts.status_504 += 1,
             _ => *counts.other.entry(status_name(record)).or_default() += 1,
         }
-        if record.status != Some(200) {
+        if !record.succeeded() {
             let during = observed
                 .windows
                 .iter()
@@ -92,7 +92,7 @@ pub(super) fn faults(observed: Observed<'_>) -> Vec<FaultCounts> {
                 from_ms: millis(window.applying),
                 until_ms: millis(window.cleared),
                 requests: 0,
-                status_200: 0,
+                status_2xx: 0,
                 status_503: 0,
                 status_504: 0,
                 other: 0,
@@ -104,7 +104,7 @@ pub(super) fn faults(observed: Observed<'_>) -> Vec<FaultCounts> {
             for record in touched {
                 counts.requests += 1;
                 match record.status {
-                    Some(200) => counts.status_200 += 1,
+                    _ if record.succeeded() => counts.status_2xx += 1,
                     Some(503) => counts.status_503 += 1,
                     Some(504) => counts.status_504 += 1,
                     _ => counts.other += 1,
@@ -125,10 +125,10 @@ pub(super) fn users(observed: Observed<'_>) -> Vec<UserCounts> {
     for record in observed.records {
         if let Some(user) = users.get_mut(record.client) {
             user.requests += 1;
-            user.status_200 += u64::from(record.status == Some(200));
+            user.status_2xx += u64::from(record.succeeded());
         }
     }
-    for row in observed.rows {
+    for row in observed.rows() {
         if let Some(user) = users.get_mut(row.client) {
             user.rows += 1;
         }

@@ -1,5 +1,5 @@
-//! The clients of a chaos run: closed loops of `POST /api/session/create`, each as its own user,
-//! recording every request (status, sessionId, time) until told to stop.
+//! The clients of a chaos run: closed loops of one request (`POST /api/session/create` by
+//! default), each as its own user, recording every answer (status, body, time) until told to stop.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,17 +28,25 @@ impl Record {
         self.at + self.elapsed
     }
 
-    /// The `sessionId` of a 200: a write the service acknowledged.
-    pub fn acknowledged_session(&self) -> Option<String> {
-        self.as_request_record(0).acknowledged_session()
+    /// Whether the service said it did what was asked (a 2xx).
+    pub fn succeeded(&self) -> bool {
+        self.status
+            .is_some_and(|status| (200..300).contains(&status))
     }
 
-    /// The record as the scenario invariants take it, numbered `number` from 1.
-    pub fn as_request_record(&self, number: usize) -> RequestRecord {
+    /// The `id_field` (`sessionId` for the reference) of a success: a write the service
+    /// acknowledged.
+    pub fn acknowledged(&self, id_field: &str) -> Option<String> {
+        self.as_request_record(0, "").acknowledged_id(id_field)
+    }
+
+    /// The record as the scenario invariants take it, numbered `number` from 1, answered by
+    /// `stage`.
+    pub fn as_request_record(&self, number: usize, stage: &str) -> RequestRecord {
         RequestRecord {
             step: number,
             step_name: format!("client {}", self.client),
-            subject: Subject::Stage(crate::run::invariants::REFERENCE.to_owned()),
+            subject: Subject::Stage(stage.to_owned()),
             at: self.at,
             elapsed: self.elapsed,
             status: self.status,
@@ -52,8 +60,11 @@ impl Record {
 /// Where the clients send their requests, with which tokens (one per client).
 #[derive(Debug, Clone)]
 pub struct Load {
-    /// `{reference}/api/session/create`.
+    /// `{reference}/api/session/create` by default.
     pub url: String,
+    pub method: reqwest::Method,
+    /// Sent as JSON when present.
+    pub body: Option<serde_json::Value>,
     pub tokens: Vec<String>,
     /// The HTTP client's own timeout: a request past it is recorded with no answer.
     pub request_timeout: Duration,
@@ -79,6 +90,8 @@ impl Load {
                 let one = OneClient {
                     client,
                     url: self.url.clone(),
+                    method: self.method.clone(),
+                    body: self.body.clone(),
                     token: token.clone(),
                     timeout: self.request_timeout,
                 };
@@ -97,6 +110,8 @@ impl Load {
 struct OneClient {
     client: usize,
     url: String,
+    method: reqwest::Method,
+    body: Option<serde_json::Value>,
     token: String,
     timeout: Duration,
 }
@@ -112,7 +127,13 @@ impl OneClient {
         while !stop.load(Ordering::Relaxed) {
             let at = start.elapsed();
             let sent = Instant::now();
-            let answer = http.post(&self.url).bearer_auth(&self.token).send().await;
+            let mut request = http
+                .request(self.method.clone(), &self.url)
+                .bearer_auth(&self.token);
+            if let Some(body) = &self.body {
+                request = request.json(body);
+            }
+            let answer = request.send().await;
             let (status, body, error) = match answer {
                 Ok(response) => {
                     let status = response.status().as_u16();
@@ -124,7 +145,7 @@ impl OneClient {
                 }
                 Err(e) => (None, String::new(), Some(error_chain(&e))),
             };
-            let failed = status != Some(200);
+            let failed = !status.is_some_and(|status| (200..300).contains(&status));
             records.push(Record {
                 client: self.client,
                 at,

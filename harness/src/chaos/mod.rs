@@ -1,12 +1,12 @@
-//! `harness chaos`: many clients create sessions, each as its own user, while a fixed schedule
-//! of faults breaks the database and the auth server under them; then the rows are counted and
-//! the invariants checked.
+//! `harness chaos`: many clients create sessions (or send a project's `[chaos]` request), each
+//! as its own user, while a fixed schedule of faults breaks the database and the auth server
+//! under them; then the rows are counted and the invariants checked.
 //!
 //! A scenario shows one request per fault; this shows what only concurrency shows: writes in
-//! flight when a connection is reset or the database restarts. Every 200 must have its row (a
-//! lost acknowledged write is the failure this exists to catch), every failure must be a 503 or
-//! a 504, within the service's timeouts, and the service must succeed again once the faults are
-//! gone.
+//! flight when a connection is reset or the database restarts. Every success must have its row
+//! (a lost acknowledged write is the failure this exists to catch), every failure must be a 503
+//! or a 504, within the service's timeouts, and the service must succeed again once the faults
+//! are gone.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -21,6 +21,7 @@ pub mod counts;
 pub mod load;
 pub mod render;
 pub mod schedule;
+pub mod target;
 pub mod verdict;
 
 use std::sync::Arc;
@@ -31,7 +32,8 @@ use serde::Serialize;
 
 use self::load::Load;
 use self::schedule::{PlayedLine, Schedule, millis};
-use self::verdict::{Observed, Row, Verdict};
+pub use self::target::{Request, Target};
+use self::verdict::{Observed, Row, Verdict, Written};
 use crate::faults::{Dependency, FaultInjector};
 use crate::run::{Account, Runner};
 use crate::scenario::{User, UserCreation};
@@ -40,12 +42,14 @@ use crate::scenario::{User, UserCreation};
 /// even when a slow restart pushed the schedule past its slots, so recovery can be seen.
 const RECOVERY_SHARE: f64 = 0.2;
 
-/// How many clients, for how long, with which faults.
+/// How many clients, for how long, with which faults, sending what to whom.
 #[derive(Debug, Clone)]
 pub struct Options {
     pub clients: usize,
     pub duration: Duration,
     pub schedule: Schedule,
+    /// `None`: the reference stage's `POST /api/session/create` ([`Target::reference`]).
+    pub target: Option<Target>,
 }
 
 impl Default for Options {
@@ -54,6 +58,7 @@ impl Default for Options {
             clients: 8,
             duration: Duration::from_secs(10),
             schedule: Schedule::standard(),
+            target: None,
         }
     }
 }
@@ -69,8 +74,12 @@ pub enum ChaosError {
     Fault(String),
     #[error("clearing the faults after the run: {0}")]
     Clear(String),
-    #[error("counting the rows in public.sessions at {url}: {source}")]
-    Rows { url: String, source: sqlx::Error },
+    #[error("counting the rows in {table} at {url}: {why}")]
+    Rows {
+        table: String,
+        url: String,
+        why: String,
+    },
 }
 
 /// What a chaos run did and saw.
@@ -81,8 +90,11 @@ pub struct ChaosReport {
     pub duration_ms: f64,
     /// How long the load actually ran (longer than the duration when the schedule overran).
     pub load_ms: f64,
-    pub auth_timeout_ms: f64,
-    pub db_timeout_ms: f64,
+    /// What the clients sent, e.g. `POST {reference}/api/session/create`.
+    pub request: String,
+    /// `None` when the judged service's timeouts are not known.
+    pub auth_timeout_ms: Option<f64>,
+    pub db_timeout_ms: Option<f64>,
     pub schedule: Vec<PlayedLine>,
     #[serde(flatten, serialize_with = "verdict_json")]
     pub verdict: Verdict,
@@ -100,15 +112,16 @@ pub async fn run(
     let injector: &dyn FaultInjector = faults.as_ref();
     progress(&format!("signing up {} users", options.clients));
     let accounts = sign_up(stack, options.clients).await?;
-    let timeouts = stack.service_timeouts();
+    let target = match &options.target {
+        Some(target) => target.clone(),
+        None => Target::reference(stack),
+    };
     let load = Load {
-        url: format!(
-            "{}/api/session/create",
-            stack.stages().url(service::Stage::Reference)
-        ),
+        url: target.url(),
+        method: target.request.method.clone(),
+        body: target.request.body.clone(),
         tokens: accounts.iter().map(|a| a.access_token.clone()).collect(),
-        // Past every timeout and the margin, so a hang is recorded (and judged) not waited out.
-        request_timeout: timeouts.auth + timeouts.db + Duration::from_secs(5),
+        request_timeout: target.request_timeout(),
     };
     progress(&format!(
         "{} clients for {:.1} s; faults: {}",
@@ -144,22 +157,30 @@ pub async fn run(
         records.len(),
         end.as_secs_f64()
     ));
-    let rows = rows(stack.db_url(), &accounts).await?;
+    let rows = match &target.writes {
+        Some(writes) => Some(rows(stack.db_url(), writes, &accounts).await?),
+        None => None,
+    };
     let windows = schedule::windows(&played, end);
     let verdict = verdict::judge(Observed {
         records: &records,
-        rows: &rows,
+        written: target
+            .id_field()
+            .zip(rows.as_deref())
+            .map(|(id_field, rows)| Written { id_field, rows }),
         windows: &windows,
-        timeouts,
+        timeouts: target.timeouts,
         clients: options.clients,
+        stage: &target.stage,
     });
     Ok(ChaosReport {
         provider: stack.provider().name().to_owned(),
         clients: options.clients,
         duration_ms: millis(options.duration),
         load_ms: millis(end),
-        auth_timeout_ms: millis(timeouts.auth),
-        db_timeout_ms: millis(timeouts.db),
+        request: format!("{} {}", target.request.method, target.url()),
+        auth_timeout_ms: target.timeouts.map(|t| millis(t.auth)),
+        db_timeout_ms: target.timeouts.map(|t| millis(t.db)),
         schedule: played.iter().map(PlayedLine::from).collect(),
         holds: verdict.holds(),
         verdict,
@@ -205,22 +226,27 @@ async fn clear_all(injector: &dyn FaultInjector) -> Result<(), ChaosError> {
     }
 }
 
-/// The rows of the clients' users, read as the superuser (row-level security does not hide any).
-async fn rows(db_url: &str, accounts: &[Account]) -> Result<Vec<Row>, ChaosError> {
+/// The rows of the clients' users in `writes`, read as the superuser (row-level security does
+/// not hide any).
+async fn rows(
+    db_url: &str,
+    writes: &crate::run::WriteTable,
+    accounts: &[Account],
+) -> Result<Vec<Row>, ChaosError> {
     use sqlx::Connection;
-    let failed = |source| ChaosError::Rows {
+    let failed = |why: String| ChaosError::Rows {
+        table: writes.name(),
         url: db_url.to_owned(),
-        source,
+        why,
     };
-    let mut connection = sqlx::PgConnection::connect(db_url).await.map_err(failed)?;
+    let mut connection = sqlx::PgConnection::connect(db_url)
+        .await
+        .map_err(|e| failed(e.to_string()))?;
     let users: Vec<String> = accounts.iter().map(|a| a.id.clone()).collect();
-    let found: Vec<(String, String)> = sqlx::query_as(
-        "select id::text, user_id::text from public.sessions where user_id::text = any($1)",
-    )
-    .bind(&users)
-    .fetch_all(&mut connection)
-    .await
-    .map_err(failed)?;
+    let found = writes
+        .owned_rows(&mut connection, &users)
+        .await
+        .map_err(|e| failed(e.to_string()))?;
     let _ = connection.close().await;
     Ok(found
         .into_iter()

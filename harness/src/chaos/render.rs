@@ -10,15 +10,18 @@ use crate::run::Outcome;
 pub fn render(report: &ChaosReport) -> String {
     let verdict = &report.verdict;
     let counts = &verdict.counts;
+    let timeouts = match (report.auth_timeout_ms, report.db_timeout_ms) {
+        (Some(auth), Some(db)) => format!("auth {auth} ms, db {db} ms"),
+        _ => "unknown".to_owned(),
+    };
     let mut out = format!(
         "harness chaos · {} · {} clients · {:.1} s of load ({:.1} s asked) · service timeouts: \
-         auth {} ms, db {} ms\n",
+         {timeouts}\n{}\n",
         report.provider,
         report.clients,
         report.load_ms / 1e3,
         report.duration_ms / 1e3,
-        report.auth_timeout_ms,
-        report.db_timeout_ms
+        report.request,
     );
 
     out.push_str("\nFaults, in order (ms from the start of the load)\n");
@@ -37,7 +40,7 @@ pub fn render(report: &ChaosReport) -> String {
     out.push_str("\nWhat each fault did (requests that ran while it may have been in force)\n");
     let mut effects = Table::default();
     effects.row([
-        "fault", "from", "until", "requests", "200s", "503s", "504s", "other",
+        "fault", "from", "until", "requests", "2xx", "503s", "504s", "other",
     ]);
     for fault in &verdict.faults {
         effects.row([
@@ -45,7 +48,7 @@ pub fn render(report: &ChaosReport) -> String {
             format!("{:.0}", fault.from_ms),
             format!("{:.0}", fault.until_ms),
             fault.requests.to_string(),
-            fault.status_200.to_string(),
+            fault.status_2xx.to_string(),
             fault.status_503.to_string(),
             fault.status_504.to_string(),
             fault.other.to_string(),
@@ -61,7 +64,7 @@ pub fn render(report: &ChaosReport) -> String {
     table.row([
         "",
         "requests",
-        "200s",
+        "2xx",
         "503s",
         "504s",
         "other",
@@ -73,7 +76,7 @@ pub fn render(report: &ChaosReport) -> String {
         std::iter::once(String::new()).chain(
             [
                 counts.requests,
-                counts.status_200,
+                counts.status_2xx,
                 counts.status_503,
                 counts.status_504,
                 other,
@@ -103,7 +106,7 @@ pub fn render(report: &ChaosReport) -> String {
         "p99",
         "bound",
         "last clear at",
-        "first 200 after it",
+        "first 2xx after it",
     ]);
     let recovery = &verdict.recovery;
     let maybe = |value: Option<f64>| value.map_or_else(|| "-".to_owned(), |v| format!("{v:.1}"));
@@ -111,21 +114,24 @@ pub fn render(report: &ChaosReport) -> String {
         String::new(),
         format!("{:.1}", verdict.latency.max_ms),
         format!("{:.1}", verdict.latency.p99_ms),
-        format!("{:.0}", verdict.latency.bound_ms),
+        verdict
+            .latency
+            .bound_ms
+            .map_or_else(|| "-".to_owned(), |bound| format!("{bound:.0}")),
         maybe(recovery.last_clear_ms),
-        maybe(recovery.first_200_after_ms),
+        maybe(recovery.first_2xx_after_ms),
     ]);
     out.push_str(&latency.render());
 
     out.push_str("\nPer user (one client each)\n");
     let mut users = Table::default();
-    users.row(["client", "requests", "200s", "rows"]);
+    users.row(["client", "requests", "2xx", "rows"]);
     for user in &verdict.users {
         users.row(
             [
                 user.client as u64,
                 user.requests,
-                user.status_200,
+                user.status_2xx,
                 user.rows,
             ]
             .map(|n| n.to_string()),
@@ -158,10 +164,10 @@ pub fn render(report: &ChaosReport) -> String {
     };
     writeln!(
         out,
-        "\nchaos: {word} · requests {} · 200s {} · 503s {} · 504s {} · other {other} · rows {} \
+        "\nchaos: {word} · requests {} · 2xx {} · 503s {} · 504s {} · other {other} · rows {} \
          · lost writes {} · unacknowledged rows {}",
         counts.requests,
-        counts.status_200,
+        counts.status_2xx,
         counts.status_503,
         counts.status_504,
         counts.rows,

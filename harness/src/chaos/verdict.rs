@@ -1,6 +1,6 @@
-//! The invariants a chaos run must satisfy: no acknowledged write lost, no status but 200, 503
-//! or 504, no request past the service's timeouts, no internals in a body, and success again
-//! once the faults are cleared. The figures themselves are counted in [`super::counts`].
+//! The invariants a chaos run must satisfy: no acknowledged write lost, no status but a 2xx,
+//! 503 or 504, no request past the service's timeouts, no internals in a body, and success
+//! again once the faults are cleared. The figures themselves are counted in [`super::counts`].
 //!
 //! Pure functions over the records, the rows and the fault windows, so the checks can be fed
 //! made-up observations that break them.
@@ -23,7 +23,7 @@ use crate::scenario::describe_fault;
 /// Findings listed per invariant; the rest are counted.
 const FINDINGS_SHOWN: usize = 10;
 
-/// A row of `public.sessions` belonging to one of the run's users.
+/// A row of the written table (`public.sessions`) belonging to one of the run's users.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
     pub id: String,
@@ -36,26 +36,45 @@ pub struct Row {
 pub struct Observed<'a> {
     /// In the order they were sent.
     pub records: &'a [Record],
-    pub rows: &'a [Row],
+    /// `None`: the service's writes are not known, so lost writes are not judged.
+    pub written: Option<Written<'a>>,
     pub windows: &'a [Window],
-    pub timeouts: ServiceTimeouts,
+    /// `None`: the service's budget is not known, so hangs are not judged.
+    pub timeouts: Option<ServiceTimeouts>,
     pub clients: usize,
+    /// Who answered, as findings name it.
+    pub stage: &'a str,
+}
+
+/// How a success names its row, and the rows found.
+#[derive(Debug, Clone, Copy)]
+pub struct Written<'a> {
+    /// `sessionId` for the reference.
+    pub id_field: &'a str,
+    pub rows: &'a [Row],
+}
+
+impl Observed<'_> {
+    pub(super) fn rows(&self) -> &[Row] {
+        self.written.map_or(&[], |written| written.rows)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Latency {
     pub max_ms: f64,
     pub p99_ms: f64,
-    /// auth timeout + database timeout + the margin: no request may take longer.
-    pub bound_ms: f64,
+    /// auth timeout + database timeout + the margin: no request may take longer (`None` when
+    /// the timeouts are unknown).
+    pub bound_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Recovery {
     /// When the last fault was cleared, from the start of the load.
     pub last_clear_ms: Option<f64>,
-    /// From that clear to the end of the first 200 sent after it.
-    pub first_200_after_ms: Option<f64>,
+    /// From that clear to the end of the first success sent after it.
+    pub first_2xx_after_ms: Option<f64>,
 }
 
 /// The counts and every invariant's verdict.
@@ -80,21 +99,24 @@ impl Verdict {
 
 /// Counts what was observed and checks every invariant.
 pub fn judge(observed: Observed<'_>) -> Verdict {
-    let (writes, unacknowledged, lost) = writes(observed.records, observed.rows);
+    let (writes, unacknowledged, lost) = match observed.written {
+        Some(written) => writes(observed.records, written),
+        None => not_checked_writes(),
+    };
     let (recovery_result, recovery) = recovery(observed.records, observed.windows);
     let (hangs, latency) = hangs(observed.records, observed.timeouts);
     let mut counts = counts::count(observed);
     counts.lost_writes = lost;
     counts.unacknowledged_rows = unacknowledged.findings.len() as u64;
     let events: Vec<Event> = numbered(observed.records)
-        .map(|(number, record)| Event::Request(record.as_request_record(number)))
+        .map(|(number, record)| Event::Request(record.as_request_record(number, observed.stage)))
         .collect();
     let invariants = vec![
         writes,
         summarize_unacknowledged(unacknowledged),
         statuses(observed),
         hangs,
-        invariants::internals(&events, invariants::REFERENCE),
+        invariants::internals(&events, observed.stage),
         recovery_result,
     ]
     .into_iter()
@@ -125,9 +147,25 @@ fn label(number: usize, record: &Record) -> String {
     )
 }
 
-/// Every 200's sessionId has its row, owned by the client's user. Returns that verdict, the
+/// Without a written table: said so, never a silent pass.
+fn not_checked_writes() -> (InvariantResult, InvariantResult, u64) {
+    let unchecked = |name| InvariantResult {
+        name,
+        outcome: Outcome::Held,
+        detail: "not checked: harness.toml's [invariants] names no `writes` table".to_owned(),
+        findings: Vec::new(),
+    };
+    (
+        unchecked("no lost writes"),
+        unchecked("unacknowledged writes"),
+        0,
+    )
+}
+
+/// Every success's id has its row, owned by the client's user. Returns that verdict, the
 /// unacknowledged rows (one finding each) and the number of lost writes.
-fn writes(records: &[Record], rows: &[Row]) -> (InvariantResult, InvariantResult, u64) {
+fn writes(records: &[Record], written: Written<'_>) -> (InvariantResult, InvariantResult, u64) {
+    let (rows, field) = (written.rows, written.id_field);
     let owners: HashMap<&str, usize> = rows
         .iter()
         .map(|row| (row.id.as_str(), row.client))
@@ -135,11 +173,12 @@ fn writes(records: &[Record], rows: &[Row]) -> (InvariantResult, InvariantResult
     let mut acknowledged: HashMap<String, usize> = HashMap::new();
     let mut violations = Vec::new();
     let mut lost = 0;
-    for (number, record) in numbered(records).filter(|(_, r)| r.status == Some(200)) {
-        let Some(id) = record.acknowledged_session() else {
+    for (number, record) in numbered(records).filter(|(_, r)| r.succeeded()) {
+        let status = status_name(record);
+        let Some(id) = record.acknowledged(field) else {
             lost += 1;
             violations.push(format!(
-                "{} answered 200 without a sessionId ({:?}): nothing says what was written",
+                "{} answered {status} without a {field} ({:?}): nothing says what was written",
                 label(number, record),
                 record.body
             ));
@@ -149,7 +188,7 @@ fn writes(records: &[Record], rows: &[Row]) -> (InvariantResult, InvariantResult
             None => {
                 lost += 1;
                 violations.push(format!(
-                    "{} answered 200 with sessionId {id}, but no such row exists: a lost \
+                    "{} answered {status} with {field} {id}, but no such row exists: a lost \
                      acknowledged write",
                     label(number, record)
                 ));
@@ -157,7 +196,7 @@ fn writes(records: &[Record], rows: &[Row]) -> (InvariantResult, InvariantResult
             Some(owner) if *owner != record.client => {
                 lost += 1;
                 violations.push(format!(
-                    "{} answered 200 with sessionId {id}, but that row belongs to client \
+                    "{} answered {status} with {field} {id}, but that row belongs to client \
                      {owner}'s user",
                     label(number, record)
                 ));
@@ -186,7 +225,7 @@ fn writes(records: &[Record], rows: &[Row]) -> (InvariantResult, InvariantResult
     (result, unacknowledged, lost)
 }
 
-/// A row without a 200 is the ambiguous case (committed, then the answer was lost or the
+/// A row without a success is the ambiguous case (committed, then the answer was lost or the
 /// service gave up waiting): reported, never failed.
 fn summarize_unacknowledged(mut result: InvariantResult) -> InvariantResult {
     let count = result.findings.len();
@@ -195,14 +234,15 @@ fn summarize_unacknowledged(mut result: InvariantResult) -> InvariantResult {
         result.detail = "every row was acknowledged".to_owned();
     } else {
         result.detail = format!(
-            "{count} row(s) committed that no 200 acknowledged (the connection or the wait \
+            "{count} row(s) committed that no success acknowledged (the connection or the wait \
              ended after the commit): ambiguous, not a failure"
         );
     }
     result
 }
 
-/// Only 200, 503 or 504, and no 200 while a breaking fault was in force for the whole request.
+/// Only a 2xx, 503 or 504, and no success while a breaking fault was in force for the whole
+/// request.
 fn statuses(observed: Observed<'_>) -> InvariantResult {
     let mut violations = Vec::new();
     for (number, record) in numbered(observed.records) {
@@ -212,17 +252,17 @@ fn statuses(observed: Observed<'_>) -> InvariantResult {
                 label(number, record),
                 record.error.as_deref().unwrap_or("no response")
             )),
-            Some(200) => {
+            Some(status) if record.succeeded() => {
                 let breaking = observed.windows.iter().find(|window| {
                     window.covers(record.at, record.end())
-                        && severity(&window.fault, Some(observed.timeouts)) == Severity::Breaking
+                        && severity(&window.fault, observed.timeouts) == Severity::Breaking
                 });
                 if let Some(window) = breaking {
                     violations.push(format!(
-                        "{} answered 200 while `{}` was in force for the whole request: {}",
+                        "{} answered {status} while `{}` was in force for the whole request: {}",
                         label(number, record),
                         describe_fault(&window.fault),
-                        invariants::cause(200)
+                        invariants::cause(status)
                     ));
                 }
             }
@@ -236,7 +276,7 @@ fn statuses(observed: Observed<'_>) -> InvariantResult {
         }
     }
     let detail = format!(
-        "{} request(s): only 200, 503 or 504",
+        "{} request(s): only a 2xx, 503 or 504",
         observed.records.len()
     );
     result("no misleading errors", detail, violations)
@@ -244,15 +284,15 @@ fn statuses(observed: Observed<'_>) -> InvariantResult {
 
 /// No request took longer than both timeouts (a request waits for the auth server, then the
 /// database) plus the margin. Also the latency figures.
-fn hangs(records: &[Record], timeouts: ServiceTimeouts) -> (InvariantResult, Latency) {
-    let bound = timeouts.auth + timeouts.db + HANG_MARGIN;
+fn hangs(records: &[Record], timeouts: Option<ServiceTimeouts>) -> (InvariantResult, Latency) {
+    let bound = timeouts.map(|timeouts| timeouts.auth + timeouts.db + HANG_MARGIN);
     let mut latencies = Latencies::default();
     let mut max = Duration::ZERO;
     let mut violations = Vec::new();
     for (number, record) in numbered(records) {
         latencies.record(record.elapsed);
         max = max.max(record.elapsed);
-        if record.elapsed > bound {
+        if let Some(bound) = bound.filter(|bound| record.elapsed > *bound) {
             violations.push(format!(
                 "{} took {} ms, past the auth and database timeouts plus {} s ({} ms): a hang",
                 label(number, record),
@@ -265,9 +305,14 @@ fn hangs(records: &[Record], timeouts: ServiceTimeouts) -> (InvariantResult, Lat
     let latency = Latency {
         max_ms: millis(max),
         p99_ms: latencies.quantile_ms(0.99),
-        bound_ms: millis(bound),
+        bound_ms: bound.map(millis),
     };
-    let detail = format!("every request within {} ms", millis(bound));
+    let detail = match bound {
+        Some(bound) => format!("every request within {} ms", millis(bound)),
+        None => "not checked: the service's timeouts are unknown (set harness.toml's \
+                 [invariants] timeout)"
+            .to_owned(),
+    };
     (result("no hangs", detail, violations), latency)
 }
 
@@ -277,7 +322,7 @@ fn recovery(records: &[Record], windows: &[Window]) -> (InvariantResult, Recover
     let Some(cleared) = windows.iter().map(|window| window.cleared).max() else {
         let figures = Recovery {
             last_clear_ms: None,
-            first_200_after_ms: None,
+            first_2xx_after_ms: None,
         };
         return (
             result(name, "no fault was in force".into(), vec![]),
@@ -285,15 +330,15 @@ fn recovery(records: &[Record], windows: &[Window]) -> (InvariantResult, Recover
         );
     };
     let after: Vec<&Record> = records.iter().filter(|r| r.at >= cleared).collect();
-    let first = after.iter().find(|record| record.status == Some(200));
+    let first = after.iter().find(|record| record.succeeded());
     let figures = Recovery {
         last_clear_ms: Some(millis(cleared)),
-        first_200_after_ms: first.map(|record| millis(record.end() - cleared)),
+        first_2xx_after_ms: first.map(|record| millis(record.end() - cleared)),
     };
     let outcome = match first {
         Some(_) => result(
             name,
-            "a request sent after the last clear answered 200".into(),
+            "a request sent after the last clear succeeded".into(),
             vec![],
         ),
         None => {
@@ -306,7 +351,7 @@ fn recovery(records: &[Record], windows: &[Window]) -> (InvariantResult, Recover
                 ),
             };
             let violation = format!(
-                "no request answered 200 after the last fault was cleared at {} ms: {seen}",
+                "no request succeeded after the last fault was cleared at {} ms: {seen}",
                 millis(cleared)
             );
             result(

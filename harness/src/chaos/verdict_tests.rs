@@ -18,7 +18,7 @@ fn record(client: usize, at: u64, status: u16, session: Option<&str>) -> Record 
         elapsed: ms(5),
         status: Some(status),
         body: match (status, session) {
-            (200, Some(id)) => format!(r#"{{"sessionId":"{id}"}}"#),
+            (200..300, Some(id)) => format!(r#"{{"sessionId":"{id}"}}"#),
             _ => r#"{"error":"database_unavailable","message":"Try again shortly."}"#.to_owned(),
         },
         error: None,
@@ -62,10 +62,14 @@ fn healthy() -> (Vec<Record>, Vec<Row>) {
 fn judged(records: &[Record], rows: &[Row], windows: &[Window]) -> Verdict {
     judge(Observed {
         records,
-        rows,
+        written: Some(Written {
+            id_field: "sessionId",
+            rows,
+        }),
         windows,
-        timeouts: TIMEOUTS,
+        timeouts: Some(TIMEOUTS),
         clients: 2,
+        stage: "reference",
     })
 }
 
@@ -87,7 +91,7 @@ fn a_healthy_run_holds_and_is_counted() {
     assert_eq!(
         (
             counts.requests,
-            counts.status_200,
+            counts.status_2xx,
             counts.status_503,
             counts.status_504
         ),
@@ -105,9 +109,9 @@ fn a_healthy_run_holds_and_is_counted() {
         (2, 0)
     );
     assert_eq!(verdict.recovery.last_clear_ms, Some(300.0));
-    assert_eq!(verdict.recovery.first_200_after_ms, Some(105.0));
+    assert_eq!(verdict.recovery.first_2xx_after_ms, Some(105.0));
     assert_eq!(verdict.users[0].rows, 2);
-    assert_eq!(verdict.users[1].status_200, 1);
+    assert_eq!(verdict.users[1].status_2xx, 1);
 }
 
 #[test]
@@ -195,4 +199,52 @@ fn findings_are_capped() {
     let findings = &verdict.invariants[2].findings;
     assert_eq!(findings.len(), FINDINGS_SHOWN + 1);
     assert_eq!(findings.last().unwrap(), "... and 15 more");
+}
+
+#[test]
+fn a_project_service_succeeding_with_201_is_judged_by_its_own_id_field() {
+    let records: Vec<Record> = ["a", "b"]
+        .iter()
+        .enumerate()
+        .map(|(i, id)| Record {
+            body: format!(r#"{{"id":"{id}"}}"#),
+            ..record(i, 10 * i as u64, 201, None)
+        })
+        .collect();
+    let rows = [row("a", 0)];
+    let verdict = judge(Observed {
+        records: &records,
+        written: Some(Written {
+            id_field: "id",
+            rows: &rows,
+        }),
+        windows: &[],
+        timeouts: Some(TIMEOUTS),
+        clients: 2,
+        stage: "api",
+    });
+    assert_eq!(verdict.counts.status_2xx, 2);
+    assert_eq!(violated(&verdict), ["no lost writes"]);
+    let finding = &verdict.invariants[0].findings[0];
+    assert!(finding.contains("answered 201 with id b"), "{finding}");
+}
+
+#[test]
+fn unknown_writes_and_timeouts_are_said_to_be_unchecked_not_passed_silently() {
+    let (mut records, _) = healthy();
+    records[2].elapsed = ms(60_000);
+    let verdict = judge(Observed {
+        records: &records,
+        written: None,
+        windows: &restart(),
+        timeouts: None,
+        clients: 2,
+        stage: "api",
+    });
+    assert!(verdict.holds(), "{:#?}", verdict.invariants);
+    for name in ["no lost writes", "no hangs"] {
+        let result = verdict.invariants.iter().find(|r| r.name == name).unwrap();
+        assert!(result.detail.starts_with("not checked"), "{result:?}");
+    }
+    assert_eq!(verdict.latency.bound_ms, None);
 }

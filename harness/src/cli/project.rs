@@ -96,7 +96,11 @@ impl Session {
             None => builder,
         };
         let stack = builder.start().await.context("starting the stack")?;
-        eprintln!("harness: provider {}", stack.provider_note());
+        eprintln!(
+            "harness: provider {}; keys {}",
+            stack.provider_note(),
+            stack.keys().initial().profile()
+        );
         let Some(project) = project.filter(|project| !project.services.is_empty()) else {
             return Ok(Session {
                 services: None,

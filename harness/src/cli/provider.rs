@@ -50,21 +50,6 @@ fn parse_images(value: &str) -> Result<ImageChoice, String> {
 }
 
 impl ProviderArgs {
-    /// Boots the stack and says on stderr which provider runs it and why.
-    pub(crate) async fn start(&self) -> anyhow::Result<Stack> {
-        Self::announce(self.builder()).await
-    }
-
-    async fn announce(builder: harness::StackBuilder) -> anyhow::Result<Stack> {
-        let stack = builder.start().await.context("starting the stack")?;
-        eprintln!(
-            "harness: provider {}; keys {}",
-            stack.provider_note(),
-            stack.keys().initial().profile()
-        );
-        Ok(stack)
-    }
-
     /// The stack these flags ask for, before it starts.
     pub(crate) fn builder(&self) -> harness::StackBuilder {
         let builder = Stack::builder()

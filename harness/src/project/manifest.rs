@@ -32,6 +32,7 @@ struct RawManifest {
     #[serde(default)]
     service: IndexMap<Spanned<String>, Spanned<RawService>>,
     invariants: Option<Spanned<super::invariants::RawInvariants>>,
+    chaos: Option<super::chaos::RawChaos>,
 }
 
 #[derive(Deserialize)]
@@ -61,6 +62,7 @@ pub(super) struct Manifest {
     pub supabase: Option<(PathBuf, Position)>,
     pub services: Vec<ServiceSpec>,
     pub invariants: InvariantSpec,
+    pub chaos: Option<crate::chaos::Request>,
 }
 
 /// Turns byte offsets of one file into errors.
@@ -93,8 +95,13 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Manifest, ProjectError> {
         services.push(service(&source, root, name.get_ref(), table)?);
     }
     let invariants = super::invariants::parse(&source, raw.invariants.as_ref(), &services)?;
+    let chaos = match &raw.chaos {
+        Some(chaos) => Some(super::chaos::parse(&source, chaos)?),
+        None => None,
+    };
     Ok(Manifest {
         invariants,
+        chaos,
         scenarios: relative(&raw.scenarios),
         snapshots: relative(&raw.snapshots),
         supabase: raw

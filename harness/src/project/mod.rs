@@ -17,11 +17,16 @@
 //! stage = "web"                       # default: the only service, else "reference"
 //! writes = { table = "public.sessions", id = "sessionId" }   # default: not checked
 //! timeout = "5s"                      # how long it may take to answer under a fault
+//!
+//! [chaos]                             # what `harness chaos` clients send to that stage
+//! request = "POST /api/sessions"
+//! body = { device = "chaos" }         # optional, as JSON
 //! ```
 //!
 //! [`Project::discover`] finds it from the current directory, [`Project::load`] reads a given
 //! folder; [`supabase`] reads the Supabase folder, [`init`] writes a first harness.toml.
 
+mod chaos;
 mod error;
 pub mod init;
 mod invariants;
@@ -66,6 +71,8 @@ pub struct Project {
     pub services: Vec<ServiceSpec>,
     /// What a fault scenario's invariants judge (`[invariants]`).
     pub invariants: InvariantSpec,
+    /// What `harness chaos` sends to the judged stage (`[chaos]`); `None`: chaos cannot run.
+    pub chaos: Option<crate::chaos::Request>,
     /// What the loader ignored or skipped, each once (the Supabase folder's included).
     pub warnings: Vec<Warning>,
 }
@@ -147,6 +154,7 @@ impl Project {
             supabase,
             services: parsed.services,
             invariants: parsed.invariants,
+            chaos: parsed.chaos,
             warnings,
         })
     }

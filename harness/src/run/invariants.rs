@@ -283,7 +283,7 @@ pub fn acknowledged_writes(
     for (id, record) in &acknowledged {
         if !rows.contains(id) {
             violations.push(format!(
-                                "invariant: {} answered {} with {} {id}, but {table} has no such row: \
+                "invariant: {} answered {} with {} {id}, but {table} has no such row: \
                  a lost acknowledged write",
                 record.label(),
                 record.status.unwrap_or_default(),
@@ -623,7 +623,7 @@ pub fn recovery(events: &[Event], stage: &str) -> (InvariantResult, Option<Durat
         return (InvariantResult::new(name, detail, vec![]), None);
     };
     let after: Vec<&RequestRecord> = requests(&events[index..])
-                .filter(|record| record.judged(stage))
+        .filter(|record| record.judged(stage))
         .collect();
     match after.iter().find(|record| record.succeeded()) {
         Some(record) => {

@@ -576,7 +576,10 @@ fn behind_the_gateway_a_latency_breaks_only_past_the_gateway_timeout() {
         "[]",
         &within,
     ))];
-    assert_eq!(misleading_errors(&slow_ok, TIMEOUTS, REFERENCE).outcome, Outcome::Held);
+    assert_eq!(
+        misleading_errors(&slow_ok, TIMEOUTS, REFERENCE).outcome,
+        Outcome::Held
+    );
     let mut timed_out = api(1, "GET", "/rest/v1/sessions", Some(200), "[]", &past);
     timed_out.elapsed = Duration::from_millis(50);
     let result = misleading_errors(&[Event::Request(timed_out)], TIMEOUTS, REFERENCE);

@@ -113,14 +113,24 @@ impl WriteTable {
         format!("{}.{}", self.schema, self.table)
     }
 
-    /// The ids of every row owned by one of `users`, as text. The names are checked against the
-    /// catalog first (a table or column that is not there is said so, not sent as SQL), then
-    /// quoted; the users are a bound parameter.
+    /// The ids of every row owned by one of `users`, as text.
     pub(crate) async fn rows(
         &self,
         db: &mut PgConnection,
         users: &[String],
     ) -> Result<Vec<String>, RowsError> {
+        let rows = self.owned_rows(db, users).await?;
+        Ok(rows.into_iter().map(|(id, _)| id).collect())
+    }
+
+    /// The id and the owner of every row owned by one of `users`, as text. The names are
+    /// checked against the catalog first (a table or column that is not there is said so, not
+    /// sent as SQL), then quoted; the users are a bound parameter.
+    pub(crate) async fn owned_rows(
+        &self,
+        db: &mut PgConnection,
+        users: &[String],
+    ) -> Result<Vec<(String, String)>, RowsError> {
         let columns: Vec<String> = sqlx::query_scalar(
             "select column_name::text from information_schema.columns \
              where table_schema = $1 and table_name = $2",
@@ -148,13 +158,13 @@ impl WriteTable {
             }
         }
         let sql = format!(
-            "select {}::text from {}.{} where {}::text = any($1)",
-            quote(&self.id_column),
+            "select {id}::text, {owner}::text from {}.{} where {owner}::text = any($1)",
             quote(&self.schema),
             quote(&self.table),
-            quote(&self.owner_column)
+            id = quote(&self.id_column),
+            owner = quote(&self.owner_column),
         );
-        sqlx::query_scalar(&sql)
+        sqlx::query_as(&sql)
             .bind(users)
             .fetch_all(&mut *db)
             .await

@@ -39,6 +39,7 @@ use std::{
 
 use tempfile::TempDir;
 
+use self::postgres::PASSWORD;
 pub use self::{
     builder::StackBuilder,
     containers::ImageChoice,
@@ -48,7 +49,6 @@ pub use self::{
     provider::{PROVIDER_ENV, Provider},
     stages::ServedStages,
 };
-use self::postgres::PASSWORD;
 use crate::gateway::Gateway;
 pub use crate::signing::JWT_SECRET;
 use servers::{Backend, Servers};

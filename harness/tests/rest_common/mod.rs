@@ -82,7 +82,10 @@ impl Api {
             ("PGRST_DB_SCHEMAS".into(), "public".into()),
             ("PGRST_DB_ANON_ROLE".into(), "anon".into()),
             // The key set the stack's own data API verifies with: ES256 user tokens under `cli`.
-            ("PGRST_JWT_SECRET".into(), stack.keys().current().postgrest_jwt_secret()),
+            (
+                "PGRST_JWT_SECRET".into(),
+                stack.keys().current().postgrest_jwt_secret(),
+            ),
             ("PGRST_DB_POOL_ACQUISITION_TIMEOUT".into(), "3".into()),
         ];
         for (k, v) in extra {
