@@ -1,10 +1,14 @@
-//! Connection-level abuse against the auth server and the service's stages, over raw sockets:
-//! an oversized head is a 431 the client gets to read, a head that trickles in is cut at its
-//! deadline, a body that never ends meets a bound and then a clean close, and hundreds of idle
-//! connections cost nobody else an answer. Each server keeps serving other clients meanwhile.
+//! Connection-level abuse against every server of the stack, over raw sockets: an oversized
+//! head is a 431 the client gets to read, a head that trickles in is cut at its deadline, a
+//! body that never ends meets a bound and then a clean close, and hundreds of idle connections
+//! cost nobody else an answer. Each server keeps serving other clients meanwhile.
 //!
 //! The bounds are the `serving` crate's: Go's `net/http` ones for the auth server (as GoTrue
-//! sets them) and the service's own `service::LIMITS`.
+//! sets them), the service's own `service::LIMITS`, nginx's for the gateway
+//! (`harness::gateway::LIMITS`) and Warp's for the data API (`rest::LIMITS`). The gateway's
+//! and the data API's timeouts (60 s, 30 s) are waited out on copies of them served with the
+//! head timeout shrunk to 2 s (`Server::QuickGateway`, `Server::QuickRest`); sizes are
+//! checked on the stack's own.
 
 use std::time::{Duration, Instant};
 
@@ -24,33 +28,134 @@ enum Server {
     Auth,
     Reference,
     DebriefFinal,
+    Gateway,
+    Rest,
+    /// The gateway's code, served with a 2 s head timeout and upstream timeout.
+    QuickGateway,
+    /// The data API's code, served with a 2 s head (and body) timeout.
+    QuickRest,
 }
 
 /// Where to reach a server, and what a harmless request to it is.
 struct Target {
     server: Server,
     address: String,
+    /// The gateway's anon key.
+    anon: String,
+    /// What serves a quick copy; dropping it stops serving.
+    _served: Option<Served>,
+}
+
+enum Served {
+    Gateway(#[allow(dead_code)] harness::gateway::Gateway),
+    Rest(tokio::task::JoinHandle<anyhow::Result<()>>),
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Served::Rest(task) = self {
+            task.abort();
+        }
+    }
+}
+
+/// The stack's data API's own address (not through the gateway).
+fn rest_address(stack: &Stack) -> String {
+    stack.data_api_url().trim_start_matches("http://").to_owned()
+}
+
+fn quick(limits: serving::Limits) -> serving::Limits {
+    limits.with_head_timeout(HEAD_TIMEOUT)
 }
 
 impl Target {
-    fn of(stack: &Stack, server: Server) -> Self {
+    async fn of(stack: &Stack, server: Server) -> Self {
         let base = match server {
             Server::Auth => stack.auth_url().to_owned(),
             Server::Reference => stack.stages().url(service::Stage::Reference).to_owned(),
             Server::DebriefFinal => stack.stages().url(service::Stage::DebriefFinal).to_owned(),
+            Server::Gateway => stack.api_url().to_owned(),
+            Server::Rest => rest_address(stack),
+            Server::QuickGateway => return Self::quick_gateway(stack).await,
+            Server::QuickRest => return Self::quick_rest(stack).await,
         };
         let address = base
             .trim_start_matches("http://")
             .trim_end_matches('/')
             .to_owned();
-        Self { server, address }
+        Self {
+            server,
+            address,
+            anon: stack.anon_key().to_owned(),
+            _served: None,
+        }
     }
 
-    /// A request the server answers without any dependency: `GET /health`, or the stage's
-    /// route without credentials.
+    async fn quick_gateway(stack: &Stack) -> Self {
+        use harness::gateway::{Gateway, GatewayConfig, GatewayKeys, LIMITS};
+        let keys = GatewayKeys {
+            anon: stack.anon_key().to_owned(),
+            service_role: stack.service_role_key().to_owned(),
+            publishable: stack.publishable_key().map(str::to_owned),
+            secret: stack.secret_key().map(str::to_owned),
+        };
+        let auth = stack.auth_url().trim_start_matches("http://").parse().unwrap();
+        let rest = rest_address(stack).parse().unwrap();
+        let config = GatewayConfig::new(auth, rest, keys)
+            .with_limits(quick(LIMITS))
+            .with_upstream_timeout(HEAD_TIMEOUT);
+        let gateway = Gateway::start(config).await.expect("a quick gateway");
+        Self {
+            server: Server::QuickGateway,
+            address: gateway.address().to_string(),
+            anon: stack.anon_key().to_owned(),
+            _served: Some(Served::Gateway(gateway)),
+        }
+    }
+
+    async fn quick_rest(stack: &Stack) -> Self {
+        let config = rest::Config::from_pairs([
+            ("PGRST_DB_URI".to_owned(), stack.authenticator_db_url()),
+            ("PGRST_DB_SCHEMAS".to_owned(), "public".to_owned()),
+            ("PGRST_DB_ANON_ROLE".to_owned(), "anon".to_owned()),
+            ("PGRST_JWT_SECRET".to_owned(), stack.keys().current().postgrest_jwt_secret()),
+        ])
+        .expect("the stack's data API settings");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        let task = tokio::spawn(rest::serve_within(
+            config,
+            listener,
+            quick(rest::LIMITS),
+            std::future::pending(),
+        ));
+        // Its schema cache loads after the bind; until then `/` is a 503.
+        let root = format!("http://{address}/");
+        for _ in 0..200 {
+            match reqwest::get(&root).await {
+                Ok(r) if r.status() != 503 => break,
+                _ => tokio::time::sleep(Duration::from_millis(25)).await,
+            }
+        }
+        Self {
+            server: Server::QuickRest,
+            address,
+            anon: stack.anon_key().to_owned(),
+            _served: Some(Served::Rest(task)),
+        }
+    }
+
+    /// A request the server answers without any dependency: `GET /health`, the stage's
+    /// route without credentials, Kong's 404 for no route, the data API's OpenAPI root.
     fn harmless(&self, extra_headers: &str) -> Vec<u8> {
         match self.server {
             Server::Auth => format!("GET /health HTTP/1.1\r\nhost: x\r\n{extra_headers}\r\n"),
+            Server::Gateway | Server::QuickGateway => {
+                format!("GET /nowhere HTTP/1.1\r\nhost: x\r\n{extra_headers}\r\n")
+            }
+            Server::Rest | Server::QuickRest => {
+                format!("GET / HTTP/1.1\r\nhost: x\r\n{extra_headers}\r\n")
+            }
             _ => format!(
                 "POST {} HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n{extra_headers}\r\n",
                 service::ROUTE
@@ -62,12 +167,16 @@ impl Target {
     /// The head of a request to an endpoint that reads its body, with `framing` (a
     /// content-length or chunked transfer-encoding line).
     fn upload_head(&self, framing: &str) -> Vec<u8> {
-        let path = match self.server {
-            Server::Auth => "/signup",
-            _ => service::ROUTE,
+        let (path, key) = match self.server {
+            Server::Auth => ("/signup", String::new()),
+            Server::Gateway | Server::QuickGateway => {
+                ("/rest/v1/items", format!("apikey: {}\r\n", self.anon))
+            }
+            Server::Rest | Server::QuickRest => ("/items", String::new()),
+            _ => (service::ROUTE, String::new()),
         };
         format!(
-            "POST {path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n{framing}\r\n\r\n"
+            "POST {path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n{key}{framing}\r\n\r\n"
         )
         .into_bytes()
     }
@@ -76,6 +185,8 @@ impl Target {
     fn max_head_bytes(&self) -> usize {
         match self.server {
             Server::Auth => serving::Limits::go_net_http().max_head_bytes,
+            Server::Gateway | Server::QuickGateway => harness::gateway::LIMITS.max_head_bytes,
+            Server::Rest | Server::QuickRest => rest::LIMITS.max_head_bytes,
             _ => service::LIMITS.max_head_bytes,
         }
     }
@@ -195,6 +306,14 @@ async fn write_then_keep_sending(
     }
 }
 
+/// The error's code in its server's shape: GoTrue's `error_code` or `error`, PostgREST's
+/// `code`, Kong's `message`.
+fn error_code(json: &Value) -> Option<&str> {
+    ["error_code", "error", "code", "message"]
+        .iter()
+        .find_map(|key| json.get(key).and_then(Value::as_str))
+}
+
 async fn stack() -> Stack {
     Stack::start().await.expect("the stack starts")
 }
@@ -203,10 +322,12 @@ async fn stack() -> Stack {
 #[case::auth(Server::Auth)]
 #[case::reference(Server::Reference)]
 #[case::debrief_final(Server::DebriefFinal)]
+#[case::gateway(Server::Gateway)]
+#[case::rest(Server::Rest)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_oversized_head_is_a_431_the_client_reads(#[case] server: Server) {
     let stack = stack().await;
-    let target = Target::of(&stack, server);
+    let target = Target::of(&stack, server).await;
     let limit = target.max_head_bytes();
 
     let under = format!("x-pad: {}\r\n", "a".repeat(limit - 1024));
@@ -242,6 +363,9 @@ async fn an_oversized_head_is_a_431_the_client_reads(#[case] server: Server) {
 // Go's net/http has no limit on header lines, only on their bytes.
 #[case::auth(Server::Auth, 1000, 200)]
 #[case::reference(Server::Reference, 101, 431)]
+// Nor have nginx and Warp; their 1000 lines fit in their head sizes.
+#[case::gateway(Server::Gateway, 1000, 404)]
+#[case::rest(Server::Rest, 1000, 200)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn header_lines_past_the_count(
     #[case] server: Server,
@@ -249,7 +373,7 @@ async fn header_lines_past_the_count(
     #[case] status: u16,
 ) {
     let stack = stack().await;
-    let target = Target::of(&stack, server);
+    let target = Target::of(&stack, server).await;
     let extra: String = (0..lines).map(|i| format!("x-line-{i}: {i}\r\n")).collect();
     let mut socket = target.connect().await;
     socket.write_all(&target.harmless(&extra)).await.unwrap();
@@ -262,10 +386,12 @@ async fn header_lines_past_the_count(
 #[case::auth(Server::Auth)]
 #[case::reference(Server::Reference)]
 #[case::debrief_final(Server::DebriefFinal)]
+#[case::gateway(Server::QuickGateway)]
+#[case::rest(Server::QuickRest)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_trickling_head_is_cut_at_its_deadline_while_others_are_served(#[case] server: Server) {
     let stack = stack().await;
-    let target = Target::of(&stack, server);
+    let target = Target::of(&stack, server).await;
     let (mut reader, writer) = target.connect().await.into_split();
     // A header line every 300 ms: each byte arrives in time, the head never does.
     let trickle = tokio::spawn(write_then_keep_sending(
@@ -290,10 +416,12 @@ async fn a_trickling_head_is_cut_at_its_deadline_while_others_are_served(#[case]
 #[rstest]
 #[case::auth(Server::Auth)]
 #[case::reference(Server::Reference)]
+#[case::gateway(Server::QuickGateway)]
+#[case::rest(Server::QuickRest)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_new_connection_is_closed_after_the_head_timeout(#[case] server: Server) {
     let stack = stack().await;
-    let target = Target::of(&stack, server);
+    let target = Target::of(&stack, server).await;
     let mut socket = target.connect().await;
     let closed = closed_after(&mut socket, HEAD_TIMEOUT + SLACK).await;
     assert!(
@@ -308,10 +436,12 @@ async fn a_silent_new_connection_is_closed_after_the_head_timeout(#[case] server
 #[rstest]
 #[case::auth(Server::Auth)]
 #[case::reference(Server::Reference)]
+#[case::gateway(Server::QuickGateway)]
+#[case::rest(Server::QuickRest)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kept_alive_connection_outlives_the_head_timeout(#[case] server: Server) {
     let stack = stack().await;
-    let target = Target::of(&stack, server);
+    let target = Target::of(&stack, server).await;
     let mut socket = target.connect().await;
     socket.write_all(&target.harmless("")).await.unwrap();
     let first = read_response(&mut socket).await.expect("a first answer");
@@ -335,13 +465,15 @@ async fn a_kept_alive_connection_outlives_the_head_timeout(#[case] server: Serve
 #[case::auth(Server::Auth, "request_entity_too_large")]
 #[case::reference(Server::Reference, "payload_too_large")]
 #[case::debrief_final(Server::DebriefFinal, "payload_too_large")]
+#[case::gateway(Server::Gateway, "Payload too large")]
+#[case::rest(Server::Rest, "PGRST102")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_endless_body_meets_the_limit_then_a_clean_close(
     #[case] server: Server,
     #[case] code: &str,
 ) {
     let stack = stack().await;
-    let target = Target::of(&stack, server);
+    let target = Target::of(&stack, server).await;
     let (mut reader, writer) = target.connect().await.into_split();
     let chunk = format!("10000\r\n{}\r\n", "x".repeat(0x10000)).into_bytes();
     let sending = tokio::spawn(write_then_keep_sending(
@@ -355,9 +487,7 @@ async fn an_endless_body_meets_the_limit_then_a_clean_close(
         .expect("an answer within 10 s")
         .unwrap_or_else(|e| panic!("{server:?} dropped the connection instead of a 413: {e}"));
     assert_eq!(answer.status, 413, "{server:?}: {answer:?}");
-    let json = answer.json();
-    let got = json.get("error_code").or_else(|| json.get("error"));
-    assert_eq!(got.and_then(Value::as_str), Some(code), "{json}");
+    assert_eq!(error_code(&answer.json()), Some(code), "{answer:?}");
     closed_after(&mut reader, Duration::from_secs(2)).await;
     sending.abort();
     target.still_serves().await;
@@ -365,12 +495,19 @@ async fn an_endless_body_meets_the_limit_then_a_clean_close(
 }
 
 #[rstest]
-#[case::auth(Server::Auth)]
-#[case::reference(Server::Reference)]
+// GoTrue's 10 s request duration.
+#[case::auth(Server::Auth, Duration::from_secs(9), "request_timeout")]
+#[case::reference(Server::Reference, Duration::from_secs(9), "request_timeout")]
+// Warp's one timeout, shrunk to 2 s here.
+#[case::rest(Server::QuickRest, HEAD_TIMEOUT - Duration::from_millis(200), "PGRST102")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_trickling_body_gets_a_408_then_a_close(#[case] server: Server) {
+async fn a_trickling_body_gets_a_408_then_a_close(
+    #[case] server: Server,
+    #[case] bound: Duration,
+    #[case] code: &str,
+) {
     let stack = stack().await;
-    let target = Target::of(&stack, server);
+    let target = Target::of(&stack, server).await;
     let (mut reader, writer) = target.connect().await.into_split();
     let mut head = target.upload_head("content-length: 100000");
     head.extend_from_slice(b"{\"email\":\"");
@@ -387,17 +524,8 @@ async fn a_trickling_body_gets_a_408_then_a_close(#[case] server: Server) {
         .expect("a 408, not a dropped connection");
     let waited = started.elapsed();
     assert_eq!(answer.status, 408, "{server:?}: {answer:?}");
-    assert!(
-        waited >= Duration::from_secs(9),
-        "{server:?} gave up after {waited:?}"
-    );
-    let json = answer.json();
-    let got = json.get("error_code").or_else(|| json.get("error"));
-    assert_eq!(
-        got.and_then(Value::as_str),
-        Some("request_timeout"),
-        "{json}"
-    );
+    assert!(waited >= bound, "{server:?} gave up after {waited:?}");
+    assert_eq!(error_code(&answer.json()), Some(code), "{answer:?}");
     closed_after(&mut reader, Duration::from_secs(2)).await;
     sending.abort();
     stack.stop().await.unwrap();
@@ -406,11 +534,13 @@ async fn a_trickling_body_gets_a_408_then_a_close(#[case] server: Server) {
 #[rstest]
 #[case::auth(Server::Auth)]
 #[case::reference(Server::Reference)]
+#[case::gateway(Server::QuickGateway)]
+#[case::rest(Server::QuickRest)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hundreds_of_idle_connections_cost_nobody_an_answer(#[case] server: Server) {
     const EACH: usize = 300;
     let stack = stack().await;
-    let target = Target::of(&stack, server);
+    let target = Target::of(&stack, server).await;
     let mut silent = Vec::with_capacity(EACH);
     for _ in 0..EACH {
         silent.push(target.connect().await);

@@ -45,4 +45,4 @@ pub mod transaction;
 
 pub use config::{Config, ConfigError};
 pub use error::ApiError;
-pub use server::{main_from_env, serve};
+pub use server::{LIMITS, main_from_env, serve, serve_within};

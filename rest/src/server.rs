@@ -3,7 +3,6 @@
 //! by the shutdown future.
 
 use std::future::Future;
-use std::future::IntoFuture;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +19,16 @@ use crate::state::AppState;
 /// How long in-flight requests may run on after shutdown was asked for.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
+/// What one client may hold of the data API, as Warp (PostgREST's HTTP server) bounds it with
+/// its defaults: one 30 s `settingsTimeout` for a request's head, its body and a kept-alive
+/// connection's silence, and 50 KiB of head (`settingsMaxTotalHeaderLength`; more is 431).
+/// Warp counts no header lines. The body bound is [`serving::Limits::head_timeout`] too: Warp
+/// has one timer for both.
+pub const LIMITS: serving::Limits = serving::Limits::go_net_http()
+    .with_head_timeout(Duration::from_secs(30))
+    .with_idle_timeout(Duration::from_secs(30))
+    .with_max_head_bytes(50 * 1024);
+
 /// Serves the data API on `listener` until `shutdown` completes.
 ///
 /// ```no_run
@@ -34,7 +43,17 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let state = AppState::new(config.clone())?;
+    serve_within(config, listener, LIMITS, shutdown).await
+}
+
+/// [`serve`] within other connection bounds (tests shrink Warp's 30 s to wait less).
+pub async fn serve_within(
+    config: Config,
+    listener: TcpListener,
+    limits: serving::Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let state = AppState::new(config.clone(), limits.head_timeout)?;
     let mut tasks = tokio::task::JoinSet::new();
     {
         let state = state.clone();
@@ -56,21 +75,18 @@ pub async fn serve(
         let app = admin_router(state.clone());
         let mut rx = stop_rx.clone();
         tasks.spawn(async move {
-            let _ = axum::serve(admin, app)
-                .with_graceful_shutdown(async move {
-                    let _ = rx.changed().await;
-                })
-                .await;
+            let stopped = async move {
+                let _ = rx.changed().await;
+            };
+            let _ = serving::serve(admin, app, limits, stopped).await;
         });
     }
     let app = crate::http::router(state);
     let mut stopped = stop_rx.clone();
-    let server = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            let _ = stop_tx.send(true);
-        })
-        .into_future();
+    let server = serving::serve(listener, app, limits, async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
     // In-flight requests get a grace period; one stuck on a stalled database must not keep
     // the process alive forever.
     let grace = async move {

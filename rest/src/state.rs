@@ -17,11 +17,13 @@ pub struct AppState {
     base: Config,
     config: RwLock<Arc<Config>>,
     schema: RwLock<Option<Arc<SchemaCache>>>,
+    /// How long a request body may take to arrive in full.
+    pub body_timeout: Duration,
 }
 
 impl AppState {
     /// State for `config`; nothing is loaded yet (requests get PGRST002 until it is).
-    pub fn new(config: Config) -> anyhow::Result<Arc<AppState>> {
+    pub fn new(config: Config, body_timeout: Duration) -> anyhow::Result<Arc<AppState>> {
         let pool = Pool::new(
             &config.db_uri,
             PoolSettings {
@@ -37,6 +39,7 @@ impl AppState {
             config: RwLock::new(Arc::new(config.clone())),
             base: config,
             schema: RwLock::new(None),
+            body_timeout,
         }))
     }
 

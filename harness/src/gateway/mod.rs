@@ -51,12 +51,10 @@ pub const MAX_BODY: usize = 32 << 20;
 /// `client_header_timeout` (60 s) and at most `large_client_header_buffers` (4 × 8 KiB),
 /// kept-alive connections for `keepalive_timeout` (60 s). nginx counts its buffers per line;
 /// hyper bounds the whole head, so the whole head gets the 32 KiB.
-fn limits() -> serving::Limits {
-    serving::Limits::go_net_http()
-        .with_head_timeout(Duration::from_secs(60))
-        .with_idle_timeout(Duration::from_secs(60))
-        .with_max_head_bytes(4 * 8 * 1024)
-}
+pub const LIMITS: serving::Limits = serving::Limits::go_net_http()
+    .with_head_timeout(Duration::from_secs(60))
+    .with_idle_timeout(Duration::from_secs(60))
+    .with_max_head_bytes(4 * 8 * 1024);
 
 /// Where the gateway sends each service's requests, and with which keys.
 #[derive(Debug, Clone)]
@@ -66,6 +64,8 @@ pub struct GatewayConfig {
     pub keys: GatewayKeys,
     /// Per upstream connect, read and write; Kong's 60 s by default.
     pub upstream_timeout: Duration,
+    /// What one client may hold; [`LIMITS`] by default.
+    pub limits: serving::Limits,
 }
 
 impl GatewayConfig {
@@ -75,7 +75,14 @@ impl GatewayConfig {
             rest,
             keys,
             upstream_timeout: KONG_UPSTREAM_TIMEOUT,
+            limits: LIMITS,
         }
+    }
+
+    /// Other connection bounds (tests shrink nginx's 60 s to wait less).
+    pub fn with_limits(mut self, limits: serving::Limits) -> GatewayConfig {
+        self.limits = limits;
+        self
     }
 
     /// A shorter upstream timeout, for fault scenarios that wait it out.
@@ -111,6 +118,7 @@ impl Gateway {
         config: GatewayConfig,
     ) -> std::io::Result<Gateway> {
         let address = listener.local_addr()?;
+        let limits = config.limits;
         let shared = Arc::new(Shared {
             upstream: Upstream::new(config.upstream_timeout, MAX_BODY),
             config,
@@ -118,7 +126,7 @@ impl Gateway {
         });
         let app = axum::Router::new().fallback(handle).with_state(shared);
         let server = tokio::spawn(async move {
-            let served = serving::serve(listener, app, limits(), std::future::pending()).await;
+            let served = serving::serve(listener, app, limits, std::future::pending()).await;
             if let Err(error) = served {
                 tracing::error!(%error, "the gateway stopped serving");
             }

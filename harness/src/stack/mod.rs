@@ -84,6 +84,8 @@ pub struct Stack {
     proxied: ProxiedPorts,
     auth_url: String,
     api_url: String,
+    /// The data API's own root, not through the gateway or the fault proxy.
+    data_api_url: String,
     db_url: String,
     keys: Arc<StackKeys>,
     provider: Provider,
@@ -150,6 +152,12 @@ impl Stack {
     /// one). What `createClient(url, key)` takes.
     pub fn api_url(&self) -> &str {
         &self.api_url
+    }
+
+    /// The data API's own root, e.g. `http://127.0.0.1:41235`: no gateway, no fault proxy
+    /// (what tests of its connection bounds reach).
+    pub fn data_api_url(&self) -> &str {
+        &self.data_api_url
     }
 
     /// `API_URL/rest/v1`, the data API through the gateway (`REST_URL`).

@@ -113,6 +113,10 @@ pub enum ApiError {
     /// of its own, this server refuses more than `limit` bytes rather than buffer it.
     #[error("The request body is larger than the server's limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    /// 408 (PGRST102's code): a body that did not arrive in full within Warp's timeout.
+    /// Warp closes such a connection without an answer; this server says why first.
+    #[error("The request body did not arrive within {} s", within.as_secs())]
+    BodyTimeout { within: std::time::Duration },
     /// PGRST105 (405): PUT filters that are not exactly the primary key with `eq`.
     #[error("Filters must include all and only primary key columns with 'eq' operators")]
     PutFilters,

@@ -90,6 +90,7 @@ impl ApiError {
             ApiError::InvalidRpcMethod(_) => simple(405, "PGRST101"),
             ApiError::InvalidBody(_) => simple(400, "PGRST102"),
             ApiError::PayloadTooLarge { .. } => simple(413, "PGRST102"),
+            ApiError::BodyTimeout { .. } => simple(408, "PGRST102"),
             ApiError::PutFilters => simple(405, "PGRST105"),
             ApiError::UnacceptableSchema { exposed, .. } => with(
                 406,

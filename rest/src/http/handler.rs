@@ -97,7 +97,7 @@ async fn serve(state: &Arc<AppState>, req: Request) -> Result<Response, ApiError
 
     let bytes = if matches!(method, Method::POST | Method::PATCH | Method::PUT) {
         let (kind, ct) = request::body_type(&parts.headers);
-        let bytes = read_body(body).await?;
+        let bytes = read_body(body, state.body_timeout).await?;
         if kind != BodyType::Json {
             return Err(ApiError::InvalidBody(format!(
                 "Content-Type not acceptable: {ct}"
@@ -289,9 +289,14 @@ fn negotiate(accept: Option<&str>) -> Result<ast::MediaType, ApiError> {
         })
 }
 
-async fn read_body(body: Body) -> Result<Vec<u8>, ApiError> {
+/// The whole body, within [`BODY_LIMIT`] and `within` (a body that trickles in or never
+/// ends would hold a connection and this task forever).
+async fn read_body(body: Body, within: std::time::Duration) -> Result<Vec<u8>, ApiError> {
     let limited = http_body_util::Limited::new(body, BODY_LIMIT);
-    match limited.collect().await {
+    let Ok(collected) = tokio::time::timeout(within, limited.collect()).await else {
+        return Err(ApiError::BodyTimeout { within });
+    };
+    match collected {
         Ok(c) => Ok(c.to_bytes().to_vec()),
         Err(e)
             if e.downcast_ref::<http_body_util::LengthLimitError>()

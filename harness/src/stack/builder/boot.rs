@@ -258,6 +258,7 @@ impl StackBuilder {
             },
             auth_url,
             api_url,
+            data_api_url: format!("http://127.0.0.1:{rest_port}"),
             db_url,
             keys: Arc::new(keys),
             provider,
