@@ -339,3 +339,29 @@ impl Api {
         );
     }
 }
+
+/// Why an error answer is not in PostgREST's shape (JSON with exactly `code`, `details`,
+/// `hint`, `message`; code and message text, the others text or null), if it is not.
+pub fn postgrest_shape_violation(headers: &reqwest::header::HeaderMap, body: &[u8]) -> Option<String> {
+    let content_type = header(headers, "content-type").unwrap_or_default();
+    let text = String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned();
+    if !content_type.starts_with("application/json") {
+        return Some(format!("content-type {content_type:?}: {text}"));
+    }
+    let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(body) else {
+        return Some(format!("not a JSON object: {text}"));
+    };
+    let mut keys: Vec<&str> = fields.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    if keys != ["code", "details", "hint", "message"] {
+        return Some(format!("keys {keys:?}: {text}"));
+    }
+    let text_or_null = |key: &str| matches!(fields[key], Value::String(_) | Value::Null);
+    if !fields["code"].is_string() || !fields["message"].is_string() {
+        return Some(format!("code or message not a string: {text}"));
+    }
+    if !text_or_null("details") || !text_or_null("hint") {
+        return Some(format!("details or hint neither text nor null: {text}"));
+    }
+    None
+}
