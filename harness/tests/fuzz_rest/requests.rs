@@ -219,7 +219,66 @@ fn credential() -> impl Strategy<Value = Credential> {
     ]
 }
 
+/// Hostile requests, and plausible ones (a fixture table or function, a known column with an
+/// operator and a hostile value, a body of the table's own columns) that get past the parser
+/// to PostgreSQL and its writes.
 pub fn request() -> impl Strategy<Value = Request> {
+    prop_oneof![hostile(), plausible()]
+}
+
+fn plausible() -> impl Strategy<Value = Request> {
+    let column = prop::sample::select(vec!["id", "name", "qty"]);
+    let filter = (column.clone(), prop::sample::select(vec!["eq", "neq", "gt", "lte", "like", "in", "is"]), query_value())
+        .prop_map(|(c, o, v)| match o {
+            "in" => (c.to_owned(), Some(format!("in.({v},1)"))),
+            _ => (c.to_owned(), Some(format!("{o}.{v}"))),
+        });
+    let value = prop_oneof![
+        super::values::json_value(),
+        bound_integer().prop_map(String::into_bytes),
+    ];
+    let row = prop::collection::vec((column, value), 1..4).prop_map(|members| {
+        let members: Vec<Vec<u8>> = members
+            .into_iter()
+            .map(|(k, v)| [format!("\"{k}\":").into_bytes(), v].concat())
+            .collect();
+        [&b"{"[..], &members.join(&b","[..]), b"}"].concat()
+    });
+    let rpc = (
+        prop::sample::select(vec!["/rpc/add", "/rpc/bump", "/rpc/setting", "/rpc/vsum"]),
+        prop::collection::vec(
+            (prop::sample::select(vec!["a", "b", "item", "by", "name", "nums"]), query_value()),
+            0..3,
+        ),
+    );
+    (
+        prop::sample::select(vec!["GET", "POST", "PATCH", "DELETE", "PUT"]),
+        prop_oneof![
+            3 => Just(("/items".to_owned(), Vec::new())),
+            1 => rpc.prop_map(|(path, args)| {
+                (path.to_owned(), args.into_iter().map(|(k, v)| (k.to_owned(), Some(v))).collect())
+            }),
+        ],
+        prop::collection::vec(filter, 0..3),
+        prop::collection::vec(prefer().prop_map(|v| ("prefer", v)), 0..2),
+        prop_oneof![Just(Credential::Anon), Just(Credential::ServiceRole), Just(Credential::Role("postgres"))],
+        row,
+    )
+        .prop_map(|(method, (path, mut query), filters, mut headers, credential, body)| {
+            query.extend(filters);
+            headers.push(("content-type", "application/json".to_owned()));
+            Request {
+                method,
+                path,
+                query,
+                headers,
+                credential,
+                body: (method != "GET" && method != "DELETE").then_some(body),
+            }
+        })
+}
+
+fn hostile() -> impl Strategy<Value = Request> {
     (
         method(),
         path(),

@@ -138,7 +138,7 @@ fn json_string() -> impl Strategy<Value = Vec<u8>> {
 }
 
 /// A JSON value of any kind, nested a little.
-fn json_value() -> impl Strategy<Value = Vec<u8>> {
+pub fn json_value() -> impl Strategy<Value = Vec<u8>> {
     let leaf = prop_oneof![
         4 => json_string(),
         3 => bound_integer().prop_map(String::into_bytes),
