@@ -566,3 +566,25 @@ async fn hundreds_of_idle_connections_cost_nobody_an_answer(#[case] server: Serv
         .expect("a kept-alive connection still answers");
     stack.stop().await.unwrap();
 }
+
+/// nginx's `client_body_timeout` counts between reads: a body that stops arriving is Kong's 408
+/// after the timeout (a body that trickles on is buffered until it ends or passes 32 MiB).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_body_gets_kongs_408_at_the_gateway() {
+    let stack = stack().await;
+    let target = Target::of(&stack, Server::QuickGateway).await;
+    let mut socket = target.connect().await;
+    let mut head = target.upload_head("content-length: 100");
+    head.extend_from_slice(b"{\"id\":");
+    socket.write_all(&head).await.unwrap();
+    let started = Instant::now();
+    let answer = tokio::time::timeout(HEAD_TIMEOUT + SLACK, read_response(&mut socket))
+        .await
+        .expect("an answer within the timeout")
+        .expect("a 408, not a dropped connection");
+    assert!(started.elapsed() >= HEAD_TIMEOUT - Duration::from_millis(200));
+    assert_eq!(answer.status, 408, "{answer:?}");
+    assert_eq!(error_code(&answer.json()), Some("Request timeout"), "{answer:?}");
+    target.still_serves().await;
+    stack.stop().await.unwrap();
+}
