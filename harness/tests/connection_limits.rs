@@ -61,7 +61,10 @@ impl Drop for Served {
 
 /// The stack's data API's own address (not through the gateway).
 fn rest_address(stack: &Stack) -> String {
-    stack.data_api_url().trim_start_matches("http://").to_owned()
+    stack
+        .data_api_url()
+        .trim_start_matches("http://")
+        .to_owned()
 }
 
 fn quick(limits: serving::Limits) -> serving::Limits {
@@ -99,7 +102,11 @@ impl Target {
             publishable: stack.publishable_key().map(str::to_owned),
             secret: stack.secret_key().map(str::to_owned),
         };
-        let auth = stack.auth_url().trim_start_matches("http://").parse().unwrap();
+        let auth = stack
+            .auth_url()
+            .trim_start_matches("http://")
+            .parse()
+            .unwrap();
         let rest = rest_address(stack).parse().unwrap();
         let config = GatewayConfig::new(auth, rest, keys)
             .with_limits(quick(LIMITS))
@@ -118,7 +125,10 @@ impl Target {
             ("PGRST_DB_URI".to_owned(), stack.authenticator_db_url()),
             ("PGRST_DB_SCHEMAS".to_owned(), "public".to_owned()),
             ("PGRST_DB_ANON_ROLE".to_owned(), "anon".to_owned()),
-            ("PGRST_JWT_SECRET".to_owned(), stack.keys().current().postgrest_jwt_secret()),
+            (
+                "PGRST_JWT_SECRET".to_owned(),
+                stack.keys().current().postgrest_jwt_secret(),
+            ),
         ])
         .expect("the stack's data API settings");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -584,7 +594,11 @@ async fn a_stalled_body_gets_kongs_408_at_the_gateway() {
         .expect("a 408, not a dropped connection");
     assert!(started.elapsed() >= HEAD_TIMEOUT - Duration::from_millis(200));
     assert_eq!(answer.status, 408, "{answer:?}");
-    assert_eq!(error_code(&answer.json()), Some("Request timeout"), "{answer:?}");
+    assert_eq!(
+        error_code(&answer.json()),
+        Some("Request timeout"),
+        "{answer:?}"
+    );
     target.still_serves().await;
     stack.stop().await.unwrap();
 }

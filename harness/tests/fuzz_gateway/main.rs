@@ -103,7 +103,10 @@ impl Target {
     fn fill(&self, text: &str) -> String {
         text.replace("{anon}", self.stack.anon_key())
             .replace("{service_role}", self.stack.service_role_key())
-            .replace("{publishable}", self.stack.publishable_key().unwrap_or("none"))
+            .replace(
+                "{publishable}",
+                self.stack.publishable_key().unwrap_or("none"),
+            )
             .replace("{unique}", &uuid::Uuid::new_v4().simple().to_string())
     }
 
@@ -112,10 +115,8 @@ impl Target {
         match &request.key {
             KeyPlace::Query(key) | KeyPlace::HeaderAndQuery(_, key) => {
                 let key = self.key(key);
-                let encoded = percent_encoding::utf8_percent_encode(
-                    &key,
-                    percent_encoding::NON_ALPHANUMERIC,
-                );
+                let encoded =
+                    percent_encoding::utf8_percent_encode(&key, percent_encoding::NON_ALPHANUMERIC);
                 query.push(format!("apikey={encoded}"));
             }
             _ => {}
@@ -270,18 +271,29 @@ fn fuzz() {
             Some("kong/2.8.1") => "kong".to_owned(),
             _ => request.service().unwrap_or("none").to_owned(),
         };
-        *tally.by_source.entry(source).or_default().entry(seen.status).or_default() += 1;
+        *tally
+            .by_source
+            .entry(source)
+            .or_default()
+            .entry(seen.status)
+            .or_default() += 1;
         let text = String::from_utf8_lossy(&seen.body[..seen.body.len().min(300)]).into_owned();
         if seen.status >= 500 {
             tally.server_errors += 1;
-            return Err(TestCaseError::fail(format!("answered {}: {text}", seen.status)));
+            return Err(TestCaseError::fail(format!(
+                "answered {}: {text}",
+                seen.status
+            )));
         }
         if seen.status >= 400 {
             if request.method != "HEAD"
                 && let Some(violation) = shape_violation(&request, &seen)
             {
                 tally.bad_shapes += 1;
-                return Err(TestCaseError::fail(format!("{} not in {violation}", seen.status)));
+                return Err(TestCaseError::fail(format!(
+                    "{} not in {violation}",
+                    seen.status
+                )));
             }
             let after = runtime.block_on(target.rows());
             if after != before {
@@ -306,8 +318,13 @@ fn fuzz() {
         tally.early_closes,
     );
     println!("fuzz gateway statuses: {:?}", tally.statuses);
-    println!("fuzz gateway statuses by who answered: {:?}", tally.by_source);
-    runtime.block_on(target.stack.stop()).expect("the stack stops");
+    println!(
+        "fuzz gateway statuses by who answered: {:?}",
+        tally.by_source
+    );
+    runtime
+        .block_on(target.stack.stop())
+        .expect("the stack stops");
     if let Err(failure) = result {
         panic!("{failure}");
     }

@@ -54,13 +54,36 @@ fn method() -> impl Strategy<Value = &'static str> {
 
 fn path() -> impl Strategy<Value = String> {
     let known = prop::sample::select(vec![
-        "/auth/v1/health", "/auth/v1/settings", "/auth/v1/signup", "/auth/v1/token",
-        "/auth/v1/user", "/auth/v1/logout", "/auth/v1/admin/users", "/auth/v1/verify",
-        "/auth/v1/callback", "/auth/v1/authorize", "/auth/v1/.well-known/jwks.json",
-        "/auth/v1/nothing", "/auth/v1/", "/auth/v1", "/rest/v1/", "/rest/v1", "/rest/v1/sessions",
-        "/rest/v1/rpc/nope", "/rest/v1/nope", "/rest/v1/sessions/1", "/", "/auth/v2/user",
-        "/REST/v1/", "//rest/v1/", "/rest%2Fv1/sessions", "/auth/v1/../../rest/v1/sessions",
-        "/auth/v1/%2e%2e/admin/users", "/rest/v1/%00", "/rest/v1/%ED%A0%80", "/graphql/v1",
+        "/auth/v1/health",
+        "/auth/v1/settings",
+        "/auth/v1/signup",
+        "/auth/v1/token",
+        "/auth/v1/user",
+        "/auth/v1/logout",
+        "/auth/v1/admin/users",
+        "/auth/v1/verify",
+        "/auth/v1/callback",
+        "/auth/v1/authorize",
+        "/auth/v1/.well-known/jwks.json",
+        "/auth/v1/nothing",
+        "/auth/v1/",
+        "/auth/v1",
+        "/rest/v1/",
+        "/rest/v1",
+        "/rest/v1/sessions",
+        "/rest/v1/rpc/nope",
+        "/rest/v1/nope",
+        "/rest/v1/sessions/1",
+        "/",
+        "/auth/v2/user",
+        "/REST/v1/",
+        "//rest/v1/",
+        "/rest%2Fv1/sessions",
+        "/auth/v1/../../rest/v1/sessions",
+        "/auth/v1/%2e%2e/admin/users",
+        "/rest/v1/%00",
+        "/rest/v1/%ED%A0%80",
+        "/graphql/v1",
     ]);
     prop_oneof![
         8 => known.clone().prop_map(str::to_owned),
@@ -154,13 +177,15 @@ pub fn request() -> impl Strategy<Value = Request> {
         prop::collection::vec(header(), 0..3),
         prop::option::weighted(0.5, body()),
     )
-        .prop_map(|(method, path, query, key, authorization, headers, body)| Request {
-            method,
-            path,
-            query,
-            key,
-            authorization,
-            headers,
-            body,
-        })
+        .prop_map(
+            |(method, path, query, key, authorization, headers, body)| Request {
+                method,
+                path,
+                query,
+                key,
+                authorization,
+                headers,
+                body,
+            },
+        )
 }

@@ -11,9 +11,9 @@
 //! 64 cases in `cargo test`; `PROPTEST_CASES=2000` runs more. One report line says what the run
 //! reached: `cargo test -p harness --test fuzz_rest -- --nocapture`.
 
+mod requests;
 #[path = "../rest_common/mod.rs"]
 mod rest_common;
-mod requests;
 mod values;
 
 use std::collections::BTreeMap;
@@ -60,8 +60,12 @@ impl Target {
         match credential {
             Credential::None => None,
             Credential::Anon => Some(format!("Bearer {}", self.api.stack.anon_key())),
-            Credential::ServiceRole => Some(format!("Bearer {}", self.api.stack.service_role_key())),
-            Credential::Role(role) => Some(format!("Bearer {}", sign(json!({"role": role}), secret))),
+            Credential::ServiceRole => {
+                Some(format!("Bearer {}", self.api.stack.service_role_key()))
+            }
+            Credential::Role(role) => {
+                Some(format!("Bearer {}", sign(json!({"role": role}), secret)))
+            }
             Credential::Raw(text) => Some(text.clone()),
         }
     }
@@ -225,7 +229,10 @@ fn fuzz() {
         }
         if seen.status >= 500 {
             tally.server_errors += 1;
-            return Err(TestCaseError::fail(format!("answered {}: {text}", seen.status)));
+            return Err(TestCaseError::fail(format!(
+                "answered {}: {text}",
+                seen.status
+            )));
         }
         let role_violation = request
             .credential

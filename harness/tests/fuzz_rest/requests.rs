@@ -126,16 +126,21 @@ fn select_item() -> impl Strategy<Value = String> {
 }
 
 fn param() -> impl Strategy<Value = (String, Option<String>)> {
-    let filter = (field(), operator(), operand()).prop_map(|(f, o, v)| (f, Some(format!("{o}.{v}"))));
+    let filter =
+        (field(), operator(), operand()).prop_map(|(f, o, v)| (f, Some(format!("{o}.{v}"))));
     let logic = (
         prop::sample::select(vec!["or", "and", "not.or", "not.and"]),
         prop::collection::vec((identifier(), operator(), query_value()), 0..4),
     )
         .prop_map(|(kind, items)| {
-            let inner: Vec<String> = items.iter().map(|(c, o, v)| format!("{c}.{o}.{v}")).collect();
+            let inner: Vec<String> = items
+                .iter()
+                .map(|(c, o, v)| format!("{c}.{o}.{v}"))
+                .collect();
             (kind.to_owned(), Some(format!("({})", inner.join(","))))
         });
-    let list = |items: BoxedStrategy<String>| prop::collection::vec(items, 0..5).prop_map(|v| v.join(","));
+    let list =
+        |items: BoxedStrategy<String>| prop::collection::vec(items, 0..5).prop_map(|v| v.join(","));
     prop_oneof![
         6 => filter,
         2 => logic,
@@ -228,7 +233,11 @@ pub fn request() -> impl Strategy<Value = Request> {
 
 fn plausible() -> impl Strategy<Value = Request> {
     let column = prop::sample::select(vec!["id", "name", "qty"]);
-    let filter = (column.clone(), prop::sample::select(vec!["eq", "neq", "gt", "lte", "like", "in", "is"]), query_value())
+    let filter = (
+        column.clone(),
+        prop::sample::select(vec!["eq", "neq", "gt", "lte", "like", "in", "is"]),
+        query_value(),
+    )
         .prop_map(|(c, o, v)| match o {
             "in" => (c.to_owned(), Some(format!("in.({v},1)"))),
             _ => (c.to_owned(), Some(format!("{o}.{v}"))),
@@ -247,7 +256,10 @@ fn plausible() -> impl Strategy<Value = Request> {
     let rpc = (
         prop::sample::select(vec!["/rpc/add", "/rpc/bump", "/rpc/setting", "/rpc/vsum"]),
         prop::collection::vec(
-            (prop::sample::select(vec!["a", "b", "item", "by", "name", "nums"]), query_value()),
+            (
+                prop::sample::select(vec!["a", "b", "item", "by", "name", "nums"]),
+                query_value(),
+            ),
             0..3,
         ),
     );
@@ -261,21 +273,27 @@ fn plausible() -> impl Strategy<Value = Request> {
         ],
         prop::collection::vec(filter, 0..3),
         prop::collection::vec(prefer().prop_map(|v| ("prefer", v)), 0..2),
-        prop_oneof![Just(Credential::Anon), Just(Credential::ServiceRole), Just(Credential::Role("postgres"))],
+        prop_oneof![
+            Just(Credential::Anon),
+            Just(Credential::ServiceRole),
+            Just(Credential::Role("postgres"))
+        ],
         row,
     )
-        .prop_map(|(method, (path, mut query), filters, mut headers, credential, body)| {
-            query.extend(filters);
-            headers.push(("content-type", "application/json".to_owned()));
-            Request {
-                method,
-                path,
-                query,
-                headers,
-                credential,
-                body: (method != "GET" && method != "DELETE").then_some(body),
-            }
-        })
+        .prop_map(
+            |(method, (path, mut query), filters, mut headers, credential, body)| {
+                query.extend(filters);
+                headers.push(("content-type", "application/json".to_owned()));
+                Request {
+                    method,
+                    path,
+                    query,
+                    headers,
+                    credential,
+                    body: (method != "GET" && method != "DELETE").then_some(body),
+                }
+            },
+        )
 }
 
 fn hostile() -> impl Strategy<Value = Request> {
@@ -288,17 +306,19 @@ fn hostile() -> impl Strategy<Value = Request> {
         credential(),
         prop::option::weighted(0.7, body()),
     )
-        .prop_map(|(method, path, query, mut headers, content_type, credential, body)| {
-            if let Some(content_type) = content_type {
-                headers.push(("content-type", content_type));
-            }
-            Request {
-                method,
-                path,
-                query,
-                headers,
-                credential,
-                body,
-            }
-        })
+        .prop_map(
+            |(method, path, query, mut headers, content_type, credential, body)| {
+                if let Some(content_type) = content_type {
+                    headers.push(("content-type", content_type));
+                }
+                Request {
+                    method,
+                    path,
+                    query,
+                    headers,
+                    credential,
+                    body,
+                }
+            },
+        )
 }

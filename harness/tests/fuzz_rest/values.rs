@@ -147,9 +147,8 @@ pub fn json_value() -> impl Strategy<Value = Vec<u8>> {
     ];
     leaf.prop_recursive(2, 12, 4, |inner| {
         prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(|items| {
-                [&b"["[..], &items.join(&b","[..]), b"]"].concat()
-            }),
+            prop::collection::vec(inner.clone(), 0..4)
+                .prop_map(|items| { [&b"["[..], &items.join(&b","[..]), b"]"].concat() }),
             prop::collection::vec((identifier(), inner), 0..4).prop_map(object),
         ]
     })
@@ -159,7 +158,9 @@ fn object(members: Vec<(String, Vec<u8>)>) -> Vec<u8> {
     let members: Vec<Vec<u8>> = members
         .into_iter()
         .map(|(key, value)| {
-            let key = percent_decoded(&key).replace('\\', "\\\\").replace('"', "\\\"");
+            let key = percent_decoded(&key)
+                .replace('\\', "\\\\")
+                .replace('"', "\\\"");
             [format!("\"{key}\":").into_bytes(), value].concat()
         })
         .collect();

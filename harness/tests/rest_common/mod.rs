@@ -342,7 +342,10 @@ impl Api {
 
 /// Why an error answer is not in PostgREST's shape (JSON with exactly `code`, `details`,
 /// `hint`, `message`; code and message text, the others text or null), if it is not.
-pub fn postgrest_shape_violation(headers: &reqwest::header::HeaderMap, body: &[u8]) -> Option<String> {
+pub fn postgrest_shape_violation(
+    headers: &reqwest::header::HeaderMap,
+    body: &[u8],
+) -> Option<String> {
     let content_type = header(headers, "content-type").unwrap_or_default();
     let text = String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned();
     if !content_type.starts_with("application/json") {
