@@ -177,9 +177,9 @@ pub fn plan(r: WriteRequest) -> Result<Plan, ApiError> {
         WriteAction::Update => {
             let payload = r.payload.as_ref().expect("PATCH has a payload");
             let cols = payload_columns(r.table, r.query, payload)?;
-            let conds = root_conditions(&mut sql, scope, r.query)?;
             match payload.rows.first() {
                 Some(row) if !cols.is_empty() => {
+                    let conds = root_conditions(&mut sql, scope, r.query)?;
                     let p = sql.bind(
                         Param::Text(Value::Object(row.clone()).to_string()),
                         r.authenticated,
@@ -198,6 +198,8 @@ pub fn plan(r: WriteRequest) -> Result<Plan, ApiError> {
                         }
                     )
                 }
+                // As PostgREST: nothing to set selects nothing, and the filters are not
+                // planned (their values would be parameters no placeholder takes).
                 _ => nothing,
             }
         }
