@@ -19,6 +19,7 @@ pub mod run;
 pub mod scenario;
 pub mod signing;
 pub mod stack;
+pub mod suite;
 
 pub use run::Runner;
 pub use stack::{JWT_SECRET, Stack, StackBuilder, StackError};

@@ -6,6 +6,7 @@ mod chaos;
 mod init;
 mod project;
 mod provider;
+mod replay;
 mod run;
 mod scenarios;
 mod up;

@@ -7,14 +7,16 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Args;
-use harness::report::snapshot::{self, Comparison, SnapshotStore};
+use harness::report::snapshot::SnapshotStore;
 use harness::report::{ScenarioOutcome, junit, terminal};
 use harness::run::{Runner, Targets};
 use harness::scenario::{Scenario, Target};
 use harness::signing::{FixedKeys, KeyProfile};
+use harness::suite::{self, Placement, Shard};
 use std::sync::Arc;
 
 use super::project::{ProjectArgs, Session, snapshots_dir, stage_names};
+use super::replay::Suite;
 use super::scenarios::load_all;
 
 #[derive(Debug, Args)]
@@ -41,6 +43,16 @@ pub(crate) struct RunArgs {
     /// are not the harness's to rotate.
     #[arg(long, value_name = "URL")]
     target: Option<String>,
+    /// How many scenarios replay at once (default: twice the cores, 2 to 8; fault scenarios
+    /// mostly wait). The output is the same for any number.
+    #[arg(long, short = 'j', value_parser = clap::value_parser!(u16).range(1..=64))]
+    jobs: Option<u16>,
+    /// Only this shard of the scenarios, as `cargo nextest run --partition` splits tests:
+    /// hash:K/N (by the scenario's name; K/N alone is hash) or count:K/N (by its place).
+    /// Default: HARNESS_SHARD, else the CI's own variables (GitLab CI_NODE_INDEX/CI_NODE_TOTAL,
+    /// Buildkite, CircleCI, Azure Pipelines), else every scenario.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    shard: Option<Shard>,
     /// Where the snapshots are (default: the project's, else snapshots/).
     #[arg(long)]
     snapshots: Option<PathBuf>,
@@ -82,73 +94,61 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<bool> {
     if scenarios.is_empty() {
         bail!("no scenario matches: nothing to run");
     }
+    // The flag, else the CI's variables; read before anything boots, so a bad one costs nothing.
+    let shard = match args.shard {
+        Some(shard) => Some(shard),
+        None => Shard::from_env(&|name| std::env::var(name).ok())
+            .context("reading the shard from the CI's variables")?,
+    };
 
-    let progress = Progress::new(scenarios.len());
+    if let Some(shard) = &shard {
+        scenarios = shard.select(scenarios, |scenario| scenario.name.as_str());
+        if scenarios.is_empty() {
+            eprintln!("harness: shard {shard} has no scenarios of this run");
+        }
+    }
+
+    let progress = Progress::new();
     let say = |text: &str| progress.say(text);
+    let note = |text: &str| progress.note(text);
+    let shared = args.target.is_none()
+        && scenarios.iter().any(|scenario| {
+            suite::placement(scenario, args.provider.key_profile().name()) == Placement::Shared
+        });
     let (session, runner) = match &args.target {
         Some(url) => {
             let keys = args.provider.key_profile();
-            (None, Runner::new(targets_from_env(url, &keys)?))
+            (None, Some(Runner::new(targets_from_env(url, &keys)?)))
         }
-        None => {
+        None if shared => {
             progress.say("booting the stack");
             let session = Session::start(args.provider.builder(), project, false, &say).await?;
             let runner = session.runner();
-            (Some(session), runner)
+            (Some(session), Some(runner))
         }
+        None => (None, None),
     };
-
     let store = SnapshotStore::new(snapshots_dir(project, args.snapshots.as_deref()));
-    let mut outcomes = Vec::with_capacity(scenarios.len());
-    for (index, scenario) in scenarios.iter().enumerate() {
-        progress.say(&format!(
-            "[{}/{}] {}",
-            index + 1,
-            scenarios.len(),
-            scenario.name
-        ));
-        let own_profile = scenario.keys.is_some_and(|wanted| {
-            session.as_ref().is_some_and(|session| {
-                session.stack().keys().initial().profile().name() != wanted.name()
-            })
-        });
-        let report = if (scenario.timeouts.is_default() && !own_profile) || args.target.is_some() {
-            runner.replay(scenario).await
-        } else {
-            // Its own budgets or key profile, so its own stack (a warm boot is a tenth of a
-            // second), and its own services, which must talk to that stack.
-            let builder = args.provider.builder().scenario(scenario);
-            let own = Session::start(builder, project, false, &say)
-                .await
-                .with_context(|| format!("starting the stack for {}", scenario.name))?;
-            let report = own.runner().replay(scenario).await;
-            own.stop().await.context("stopping the scenario's stack")?;
-            report
-        };
-        // A skipped scenario has nothing to compare.
-        let snapshot = if args.target.is_some() || report.skipped.is_some() {
-            Comparison::Matches
-        } else {
-            let text = snapshot::render(&report);
-            let comparison = store.compare(&scenario.name, &text).with_context(|| {
-                format!(
-                    "reading the snapshot {}",
-                    store.path(&scenario.name).display()
-                )
-            })?;
-            if args.update && comparison != Comparison::Matches {
-                let pending = store.write_pending(&scenario.name, &text)?;
-                progress.note(&format!("wrote {} for review", pending.display()));
-            }
-            comparison
-        };
-        outcomes.push(ScenarioOutcome { report, snapshot });
-    }
+    let suite = Suite {
+        provider: &args.provider,
+        project,
+        store: &store,
+        update: args.update,
+        external: args.target.is_some(),
+        say: &say,
+        note: &note,
+    };
+    let serial = session.as_ref().is_some_and(|session| session.services().is_some());
+    let jobs = args.jobs.map_or_else(suite::default_jobs, usize::from);
+    let outcomes = suite
+        .replay(&scenarios, runner.as_ref(), serial, jobs)
+        .await;
     progress.clear();
     drop(runner);
     if let Some(session) = session {
         session.stop().await?;
     }
+    let outcomes = outcomes?;
 
     let mut summary = terminal::summary(&outcomes);
     if args.target.is_some() {
@@ -156,7 +156,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<bool> {
     }
     super::print(&summary)?;
     if let Some(path) = &args.junit {
-        write_file(path, &junit::render(&outcomes))?;
+        write_file(path, &junit::render_shard(&outcomes, shard.as_ref()))?;
     }
     Ok(outcomes.iter().all(ScenarioOutcome::passed))
 }
@@ -208,6 +208,10 @@ fn targets_from_env(url: &str, profile: &KeyProfile) -> anyhow::Result<Targets> 
     })
 }
 
+fn parse_shard(text: &str) -> Result<Shard, String> {
+    Shard::parse(text).map_err(|error| error.to_string())
+}
+
 fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -224,7 +228,7 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(_total: usize) -> Progress {
+    fn new() -> Progress {
         let live = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
         Progress { live }
     }

@@ -1,14 +1,27 @@
 //! JUnit XML for CI: one test suite per scenario, one test case per step.
 
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::ScenarioOutcome;
 use super::snapshot::Comparison;
 
 pub fn render(outcomes: &[ScenarioOutcome]) -> String {
-    let mut report = Report::new("harness");
+    render_shard(outcomes, None)
+}
+
+/// One shard's report: named for its shard (`harness shard hash:2/4`), each suite carrying a
+/// `shard` property. Only the shard's own scenarios are in it (none as skipped), so a CI that
+/// merges every shard's file counts each scenario once.
+pub fn render_shard(outcomes: &[ScenarioOutcome], shard: Option<&crate::suite::Shard>) -> String {
+    let mut report = Report::new(match shard {
+        Some(shard) => format!("harness shard {shard}"),
+        None => "harness".to_owned(),
+    });
     for outcome in outcomes {
         let mut suite = TestSuite::new(outcome.report.name.as_str());
+        if let Some(shard) = shard {
+            suite.add_property(Property::new("shard", shard.to_string()));
+        }
         if let Some(reason) = &outcome.report.skipped {
             let mut status = TestCaseStatus::skipped();
             status.set_message(reason.as_str());
@@ -127,5 +140,27 @@ mod tests {
             xml.contains(r#"<failure message="status: expected 401, got 500""#),
             "{xml}"
         );
+
+        let shard = crate::suite::Shard::parse("hash:2/4").unwrap();
+        let xml = render_shard(&[outcome_of("phantom-cookie")], Some(&shard));
+        assert!(xml.contains(r#"<testsuites name="harness shard hash:2/4""#), "{xml}");
+        assert!(xml.contains(r#"<property name="shard" value="hash:2/4"/>"#), "{xml}");
+    }
+
+    fn outcome_of(name: &str) -> ScenarioOutcome {
+        ScenarioOutcome {
+            report: ScenarioReport {
+                name: name.into(),
+                steps: vec![step("ok step", &[])],
+                setup_error: None,
+                skipped: None,
+                timeouts: None,
+                invariants: vec![],
+                recovery: None,
+                cleanup_error: None,
+                elapsed: Duration::from_millis(10),
+            },
+            snapshot: Comparison::Matches,
+        }
     }
 }
