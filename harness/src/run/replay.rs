@@ -24,7 +24,7 @@ use crate::signing::Attacker;
 static ATTACKER: std::sync::LazyLock<Attacker> = std::sync::LazyLock::new(Attacker::new);
 
 /// Between two attempts of a `recover` step.
-const RETRY_PAUSE: Duration = Duration::from_millis(200);
+const RETRY_PAUSE: Duration = Duration::from_millis(50);
 
 /// How long the invariants wait for the database to answer once the faults are cleared.
 const DB_SETTLE: Duration = Duration::from_secs(5);
