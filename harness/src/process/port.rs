@@ -9,11 +9,33 @@ use std::{
     time::Duration,
 };
 
-/// A port that was free a moment ago.
+/// Ports handed out lately, which may not be bound yet: never handed out twice in that time.
+static RECENT: std::sync::Mutex<std::collections::VecDeque<u16>> =
+    std::sync::Mutex::new(std::collections::VecDeque::new());
+/// Enough for every server of the stacks a `--jobs` run boots at once.
+const RECENT_KEPT: usize = 256;
+
+/// A port that was free a moment ago, and not handed out lately by this process: a stack picks
+/// several before binding any (the data API's port and its admin port), and stacks boot side by
+/// side, so the OS alone could give the same free port twice.
 pub(crate) fn free_port() -> std::io::Result<u16> {
-    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
-        .local_addr()?
-        .port())
+    let mut recent = RECENT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for _ in 0..64 {
+        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
+            .local_addr()?
+            .port();
+        if !recent.contains(&port) {
+            if recent.len() == RECENT_KEPT {
+                recent.pop_front();
+            }
+            recent.push_back(port);
+            return Ok(port);
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AddrInUse,
+        "the OS kept offering ports this process handed out a moment ago",
+    ))
 }
 
 /// Whether something accepts connections on 127.0.0.1:`port`.
@@ -80,6 +102,15 @@ fn listening_inodes(port: u16) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn free_ports_are_not_handed_out_twice_in_a_row() {
+        let ports: Vec<u16> = (0..100).map(|_| free_port().unwrap()).collect();
+        let mut distinct = ports.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), ports.len(), "{ports:?}");
+    }
 
     #[test]
     fn our_own_listener_is_seen_and_a_closed_port_is_free() {

@@ -29,6 +29,7 @@
 mod api;
 mod attributes;
 mod link;
+mod port;
 mod registry;
 mod toxics;
 

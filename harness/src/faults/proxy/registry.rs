@@ -2,7 +2,8 @@
 //! accept loop of each enabled one. Both the Rust API and the HTTP API act through here.
 //!
 //! A disabled proxy has no listener at all, so a connect is refused by the kernel (ECONNREFUSED)
-//! rather than accepted and closed; disabling also ends every open connection. A `down` toxic
+//! rather than accepted and closed, and its port is held meanwhile ([`port`](super::port));
+//! disabling also ends every open connection. A `down` toxic
 //! does the same while it is present, independently of the user's `enabled`: the proxy listens
 //! only when it is enabled and has no `down` toxic. The accept loop owns its connections in a
 //! `JoinSet`, so stopping it closes them all before `stop` returns.
@@ -36,6 +37,8 @@ struct Entry {
     /// What the user asked for (create, update, reset); a `down` toxic overrides it.
     enabled: bool,
     running: Option<Running>,
+    /// The port, while nothing listens on it (down or disabled).
+    held: Option<super::port::Reservation>,
 }
 
 struct Running {
@@ -81,7 +84,7 @@ impl Entry {
             return Ok(());
         }
         let listener =
-            TcpListener::bind(&self.listen)
+            super::port::listen(&self.listen)
                 .await
                 .map_err(|source| ProxyError::Listen {
                     proxy: name.to_string(),
@@ -91,6 +94,7 @@ impl Entry {
         if let Ok(addr) = listener.local_addr() {
             self.listen = addr.to_string();
         }
+        self.held = None;
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(accept(
             name.to_string(),
@@ -120,18 +124,35 @@ impl Entry {
         if self.enabled && !self.is_down() {
             self.start(name, shutdown).await
         } else {
-            self.stop().await;
+            self.stop(Port::Hold).await;
             Ok(())
         }
     }
 
     /// Closes the listener and every connection; returns once they are closed.
-    async fn stop(&mut self) {
+    async fn stop(&mut self, port: Port) {
         if let Some(running) = self.running.take() {
+            if port == Port::Hold {
+                // Held before the listener closes: the port is never free in between.
+                self.held = self.listen.parse().ok().and_then(|addr| {
+                    super::port::Reservation::hold(addr)
+                        .inspect_err(|error| {
+                            tracing::warn!(listen = %self.listen, %error, "fault proxy: cannot hold the port")
+                        })
+                        .ok()
+                });
+            }
             let _ = running.stop.send(());
             let _ = running.task.await;
         }
     }
+}
+
+/// Whether a stopped proxy keeps its port: yes while it is down or disabled, no when it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Port {
+    Hold,
+    Release,
 }
 
 impl Registry {
@@ -170,6 +191,7 @@ impl Registry {
             toxics: watch::Sender::new(Arc::new(Vec::new())),
             enabled,
             running: None,
+            held: None,
         };
         entry.settle(name, self.shutdown.clone()).await?;
         let info = entry.info(name);
@@ -210,12 +232,13 @@ impl Registry {
                 entry.upstream.send_replace(upstream.to_string());
                 // Closes the open connections before answering, so the caller's next request
                 // cannot race them; `settle` listens again on the same address.
-                entry.stop().await;
+                entry.stop(Port::Hold).await;
             }
         }
         entry.enabled = enabled.unwrap_or(entry.enabled);
         if let Some(listen) = listen.filter(|l| !same_address(l, &entry.listen)) {
-            entry.stop().await;
+            entry.stop(Port::Release).await;
+            entry.held = None;
             entry.listen = listen.to_string();
         }
         entry.settle(name, self.shutdown.clone()).await?;
@@ -226,7 +249,7 @@ impl Registry {
         let mut proxies = self.proxies.lock().await;
         entry_mut(&mut proxies, name)?;
         let mut entry = proxies.remove(name).expect("checked above");
-        entry.stop().await;
+        entry.stop(Port::Release).await;
         Ok(())
     }
 
@@ -332,7 +355,8 @@ impl Registry {
     pub async fn stop_all(&self) {
         let mut proxies = self.proxies.lock().await;
         for entry in proxies.values_mut() {
-            entry.stop().await;
+            entry.stop(Port::Release).await;
+            entry.held = None;
         }
     }
 
