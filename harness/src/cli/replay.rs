@@ -8,6 +8,7 @@ use harness::report::ScenarioOutcome;
 use harness::report::snapshot::{self, Comparison, SnapshotStore};
 use harness::run::{Runner, ScenarioReport};
 use harness::scenario::Scenario;
+use harness::suite::pool::{self, Pool, StackKind};
 use harness::suite::{self, Placement};
 use tokio::sync::Mutex;
 
@@ -26,6 +27,8 @@ pub(crate) struct Suite<'a> {
     pub say: &'a (dyn Fn(&str) + Sync),
     /// A line that stays (a written `.snap.new`), where `say`'s may be rewritten.
     pub note: &'a (dyn Fn(&str) + Sync),
+    /// Stacks a scenario had to itself, for the next one of their kind.
+    pub pool: Pool<Session>,
 }
 
 impl Suite<'_> {
@@ -87,14 +90,37 @@ impl Suite<'_> {
     }
 
     async fn replay_on_own_stack(&self, scenario: &Scenario) -> anyhow::Result<ScenarioReport> {
-        // Its own budgets and key profile, and its own services, which must talk to its stack.
-        let builder = self.provider.builder().scenario(scenario);
-        let own = Session::start(builder, self.project, false, self.say)
-            .await
-            .with_context(|| format!("starting the stack for {}", scenario.name))?;
+        let kind = StackKind::of(scenario);
+        let own = match self.pool.take(kind) {
+            Some(idle) => idle,
+            None => {
+                // Its own budgets and key profile, and its own services, which must talk to
+                // its stack.
+                let builder = self.provider.builder().scenario(scenario);
+                Session::start(builder, self.project, false, self.say)
+                    .await
+                    .with_context(|| format!("starting the stack for {}", scenario.name))?
+            }
+        };
         let report = own.runner().replay(scenario).await;
-        own.stop().await.context("stopping the scenario's stack")?;
+        if pool::reusable_after(scenario, &report) {
+            self.pool.give(kind, own);
+        } else {
+            own.stop().await.context("stopping the scenario's stack")?;
+        }
         Ok(report)
+    }
+
+    /// Stops the stacks left in the pool.
+    pub(crate) async fn stop(self) -> anyhow::Result<()> {
+        let mut first_error = Ok(());
+        for session in self.pool.drain() {
+            let stopped = session.stop().await.context("stopping a scenario's stack");
+            if first_error.is_ok() {
+                first_error = stopped;
+            }
+        }
+        first_error
     }
 
     fn compare(&self, report: ScenarioReport) -> anyhow::Result<ScenarioOutcome> {

@@ -137,6 +137,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<bool> {
         external: args.target.is_some(),
         say: &say,
         note: &note,
+        pool: Default::default(),
     };
     let serial = session.as_ref().is_some_and(|session| session.services().is_some());
     let jobs = args.jobs.map_or_else(suite::default_jobs, usize::from);
@@ -145,9 +146,11 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<bool> {
         .await;
     progress.clear();
     drop(runner);
+    let pooled = suite.stop().await;
     if let Some(session) = session {
         session.stop().await?;
     }
+    pooled?;
     let outcomes = outcomes?;
 
     let mut summary = terminal::summary(&outcomes);

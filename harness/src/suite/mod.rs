@@ -5,6 +5,7 @@
 //! the files' order whatever order they finish in ([`replay_concurrently`]): the output of a
 //! run does not depend on how many jobs it had.
 
+pub mod pool;
 pub mod shard;
 
 use std::future::Future;
