@@ -12,8 +12,9 @@ pub mod pgbench;
 pub mod render;
 pub mod report;
 pub mod stats;
+mod suite;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::json;
@@ -23,9 +24,9 @@ pub use self::report::BenchReport;
 use self::{
     load::{LoadFigures, Request},
     memory::{MemorySample, PeakSampler},
-    report::{Boot, Level, Machine, Measured, Memory, Suite},
+    report::{Boot, Level, Machine, Measured, Memory},
 };
-use crate::{Runner, Stack, StackError, scenario::Scenario};
+use crate::{Stack, StackError, scenario::Scenario};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
@@ -63,6 +64,8 @@ pub struct Options {
     pub levels: Vec<usize>,
     /// The key profile of every stack booted (None: the builder's default).
     pub keys: Option<crate::signing::KeyProfile>,
+    /// Scenarios replayed at once, as `harness run --jobs`.
+    pub jobs: usize,
 }
 
 /// Runs everything; `progress` hears what is being measured.
@@ -85,12 +88,16 @@ pub async fn run(
 
     // The suite on a stack of its own, with the fault proxy its fault scenarios need; the load
     // below goes straight to the servers, as pgbench does.
-    progress(&format!("replaying {} scenarios", scenarios.len()));
+    progress(&format!(
+        "replaying {} scenarios, {} at a time",
+        scenarios.len(),
+        options.jobs
+    ));
     let suite_stack = builder(options)
         .provider(crate::stack::Provider::Native)
         .start()
         .await?;
-    let suite = replay_suite(&suite_stack, scenarios, options).await?;
+    let suite = suite::replay(&suite_stack, scenarios, options).await?;
     suite_stack.stop().await?;
 
     let levels = throughput(&stack, options, progress).await;
@@ -136,57 +143,6 @@ fn measured<T>(figures: Option<T>, otherwise: &str) -> Measured<T> {
         || Measured::NotMeasured(otherwise.to_owned()),
         Measured::Figures,
     )
-}
-
-async fn replay_suite(
-    stack: &Stack,
-    scenarios: &[Scenario],
-    options: &Options,
-) -> Result<Suite, BenchError> {
-    let runner = Runner::for_stack(stack);
-    let started = Instant::now();
-    let mut steps = 0;
-    let mut failed_scenarios = 0;
-    let (mut fault_scenarios, mut fault_wall) = (0, Duration::ZERO);
-    let profile = stack.keys().initial().profile().name();
-    for scenario in scenarios {
-        // A story told with its own budgets or another key profile gets a stack of its own,
-        // as `harness run` gives it.
-        let own_needs = !scenario.timeouts.is_default()
-            || scenario.keys.is_some_and(|wanted| wanted.name() != profile);
-        let report = if own_needs {
-            let own = builder(options)
-                .provider(crate::stack::Provider::Native)
-                .scenario(scenario)
-                .start()
-                .await?;
-            let report = Runner::for_stack(&own).replay(scenario).await;
-            own.stop().await?;
-            report
-        } else {
-            runner.replay(scenario).await
-        };
-        steps += report.steps.len();
-        failed_scenarios += usize::from(!report.passed());
-        if scenario.injects_faults() {
-            fault_scenarios += 1;
-            fault_wall += report.elapsed;
-        }
-    }
-    let wall_ms = started.elapsed().as_secs_f64() * 1e3;
-    Ok(Suite {
-        scenarios: scenarios.len(),
-        steps,
-        failed_scenarios,
-        wall_ms,
-        fault_scenarios,
-        fault_wall_ms: fault_wall.as_secs_f64() * 1e3,
-        per_step_mean_ms: if steps == 0 {
-            0.0
-        } else {
-            wall_ms / steps as f64
-        },
-    })
 }
 
 /// A builder with the bench's key profile.

@@ -131,7 +131,8 @@ pub fn render(report: &BenchReport) -> String {
     let s = &report.suite;
     let _ = writeln!(
         out,
-        "\nScenario suite, replayed on one booted stack\n{} scenarios ({} failed), {} steps: {} ms wall, {} ms per step (mean)  {}",
+        "\nScenario suite, {} at a time (faults on stacks of their own, the rest sharing one)\n{} scenarios ({} failed), {} steps: {} ms wall, {} ms per step (mean)  {}",
+        s.jobs,
         s.scenarios,
         s.failed_scenarios,
         s.steps,
@@ -139,6 +140,20 @@ pub fn render(report: &BenchReport) -> String {
         num(s.per_step_mean_ms),
         target_for(report, "all scenarios"),
     );
+    let _ = writeln!(
+        out,
+        "  scenarios' own times added up: {} ms ({}× the wall time)",
+        num(s.scenario_sum_ms),
+        num(if s.wall_ms > 0.0 { s.scenario_sum_ms / s.wall_ms } else { 0.0 }),
+    );
+    if let Some(slowest) = &s.slowest {
+        let _ = writeln!(
+            out,
+            "  slowest scenario: {} {} ms (the floor for any number of jobs)",
+            slowest.name,
+            num(slowest.wall_ms),
+        );
+    }
     let _ = writeln!(
         out,
         "  of which {} fault scenarios: {} ms, mostly the service's timeouts they wait out on purpose",

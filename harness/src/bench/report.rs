@@ -55,11 +55,23 @@ pub struct Suite {
     pub scenarios: usize,
     pub steps: usize,
     pub failed_scenarios: usize,
+    /// Scenarios replayed at once (`harness run --jobs`).
+    pub jobs: usize,
     pub wall_ms: f64,
+    /// Every scenario's own time added up: the wall time one job would take, about.
+    pub scenario_sum_ms: f64,
+    /// The longest scenario: no number of jobs makes the suite shorter than it.
+    pub slowest: Option<Slowest>,
     pub per_step_mean_ms: f64,
     /// The scenarios that inject faults, and their share of `wall_ms`.
     pub fault_scenarios: usize,
     pub fault_wall_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Slowest {
+    pub name: String,
+    pub wall_ms: f64,
 }
 
 /// One concurrency level: the service, and its two limits at the same concurrency.

@@ -39,6 +39,9 @@ pub(crate) struct BenchArgs {
     /// project's, else HARNESS_KEYS, else cli).
     #[arg(long, value_name = "cli|legacy|PATH", value_parser = super::provider::parse_keys)]
     keys: Option<harness::signing::KeyProfile>,
+    /// Scenarios replayed at once in the suite, as `harness run --jobs` (default: the same).
+    #[arg(long, short = 'j', value_parser = clap::value_parser!(u16).range(1..=64))]
+    jobs: Option<u16>,
     /// Boot one stack, print `boot_us=<microseconds>` and exit: what a cold run executes.
     #[arg(long, hide = true)]
     boot_probe: bool,
@@ -78,6 +81,7 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<bool> {
         duration: args.duration,
         levels: args.clients,
         keys: args.keys,
+        jobs: args.jobs.map_or_else(harness::suite::default_jobs, usize::from),
     };
     let progress = |text: &str| eprintln!("bench: {text}");
     let report = bench::run(&options, &scenarios, &progress).await?;
