@@ -86,6 +86,20 @@ impl StackFaults {
             }
             Fault::Process { action, .. } => {
                 self.servers()?.process_fault(dependency, *action).await?;
+                if matches!(action, ProcessAction::Stop | ProcessAction::Kill)
+                    && matches!(dependency, Dependency::Auth | Dependency::Rest)
+                {
+                    // The clients' keep-alive connections to the dead server close now, not
+                    // whenever the proxy's link notices, and the clients get the time to see
+                    // it: else the next request races the close ("connection was not ready"
+                    // one run in twenty, "reset by peer" the others).
+                    self.proxy
+                        .set_enabled(proxy, false)
+                        .await
+                        .and(self.proxy.set_enabled(proxy, true).await)
+                        .map_err(|e| e.to_string())?;
+                    settle().await;
+                }
                 let mut damage = self.damage.lock().await;
                 let entry = damage.entry(dependency).or_default();
                 entry.process = match action {
