@@ -81,7 +81,7 @@ fn any_number_of_jobs_prints_and_writes_what_one_job_does() {
     }
     let changed = snapshots.path().join("phantom-cookie.snap");
     let snapshot = std::fs::read_to_string(&changed).unwrap();
-    std::fs::write(&changed, snapshot.replacen("HTTP 500", "HTTP 502", 1)).unwrap();
+    std::fs::write(&changed, snapshot.replacen("→ 500", "→ 502", 1)).unwrap();
 
     let run = |jobs: &str| {
         let junit = snapshots.path().join(format!("junit-{jobs}.xml"));
@@ -103,7 +103,7 @@ fn any_number_of_jobs_prints_and_writes_what_one_job_does() {
     let (serial, serial_junit) = run("1");
     let (parallel, parallel_junit) = run("4");
     assert!(serial.contains("FAILED phantom-cookie"), "{serial}");
-    assert!(serial.contains("-HTTP 502") && serial.contains("+HTTP 500"), "{serial}");
+    assert!(serial.contains("-→ 502") && serial.contains("+→ 500"), "{serial}");
     assert!(serial.contains("7 passed, 1 failed"), "{serial}");
     assert_eq!(without_times(&serial), without_times(&parallel));
     assert_eq!(without_times(&serial_junit), without_times(&parallel_junit));
