@@ -140,13 +140,18 @@ impl ChildProcess {
         // SAFETY (every kill below): plain syscalls on our child and the descendants found a
         // moment ago. Frozen first, the child forks nothing while its family is listed.
         unsafe { libc::kill(root, libc::SIGSTOP) };
-        for pid in crate::process::tree::descendants(root) {
+        let descendants = crate::process::tree::descendants(root);
+        for &pid in &descendants {
             unsafe { libc::kill(pid, signal) };
         }
         unsafe { libc::kill(root, signal) };
         match signal {
             libc::SIGKILL => {
                 let _ = self.child.wait();
+                // A killed process still runs until it is scheduled to die; a PostgreSQL
+                // started meanwhile finds its backends attached to the old shared memory
+                // ("pre-existing shared memory block is still in use"), as seen under load.
+                wait_until_dead(&descendants);
             }
             libc::SIGSTOP => {}
             _ => unsafe {
@@ -158,6 +163,21 @@ impl ChildProcess {
     fn signal(&self, signal: libc::c_int) {
         // SAFETY: plain syscall on our own, not yet reaped, child.
         unsafe { libc::kill(self.child.id() as libc::pid_t, signal) };
+    }
+}
+
+/// Returns once none of `pids` runs (gone, or a zombie, which holds no memory), or after 5 s.
+fn wait_until_dead(pids: &[libc::pid_t]) {
+    let running = |pid: &libc::pid_t| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            // The state follows the command name's closing parenthesis.
+            stat.rsplit_once(')')
+                .is_some_and(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X']))
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while pids.iter().any(running) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 

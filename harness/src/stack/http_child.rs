@@ -171,6 +171,13 @@ impl HttpChild {
                     attempt += 1;
                 }
                 Err(e) => return Err(e),
+                Ok(()) if port.is_none() && attempt < BIND_ATTEMPTS && !server.holds_port() => {
+                    // Another process's server took the port first and answered our health
+                    // check (stacks of two harness runs booting at once): not ours, so again.
+                    tracing::debug!(port = chosen, server = program.kind.name, "port held by another process; retrying");
+                    server.stop();
+                    attempt += 1;
+                }
                 Ok(()) => return Ok(server),
             }
         }
@@ -216,6 +223,17 @@ impl HttpChild {
 
     pub(crate) fn pid(&self) -> u32 {
         self.process.pid()
+    }
+
+    /// Whether the process listening on the port is ours (or a child of it); true when the
+    /// listeners cannot be seen (another user's processes are hidden).
+    fn holds_port(&self) -> bool {
+        let holders = crate::process::port::listeners(self.port);
+        let ours = self.pid() as libc::pid_t;
+        holders.is_empty()
+            || holders.iter().any(|pid| {
+                *pid == ours || crate::process::tree::descendants(ours).contains(pid)
+            })
     }
 
     pub(crate) fn port(&self) -> u16 {
