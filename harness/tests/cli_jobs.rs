@@ -103,7 +103,10 @@ fn any_number_of_jobs_prints_and_writes_what_one_job_does() {
     let (serial, serial_junit) = run("1");
     let (parallel, parallel_junit) = run("4");
     assert!(serial.contains("FAILED phantom-cookie"), "{serial}");
-    assert!(serial.contains("-→ 502") && serial.contains("+→ 500"), "{serial}");
+    assert!(
+        serial.contains("-→ 502") && serial.contains("+→ 500"),
+        "{serial}"
+    );
     assert!(serial.contains("7 passed, 1 failed"), "{serial}");
     assert_eq!(without_times(&serial), without_times(&parallel));
     assert_eq!(without_times(&serial_junit), without_times(&parallel_junit));
@@ -138,6 +141,7 @@ fn shards_run_every_scenario_exactly_once_with_a_report_each() {
         "typo-in-url",
     ];
     let dir = tempfile::tempdir().unwrap();
+    let report_name = Regex::new(r#"<testsuites name="([^"]+)""#).unwrap();
     for (strategy, total) in [("hash", 3), ("count", 2)] {
         let mut seen = Vec::new();
         let mut report_names = BTreeSet::new();
@@ -150,8 +154,7 @@ fn shards_run_every_scenario_exactly_once_with_a_report_each() {
             let output = harness(&args, &[]);
             assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
             let xml = std::fs::read_to_string(&junit).unwrap();
-            let name = Regex::new(r#"<testsuites name="([^"]+)""#)
-                .unwrap()
+            let name = report_name
                 .captures(&xml)
                 .map(|captures| captures[1].to_owned())
                 .expect("a report name");
@@ -182,7 +185,11 @@ fn the_ci_s_variables_name_the_same_shard_as_the_flag() {
         suites_in(&std::fs::read_to_string(junit).unwrap())
     };
     let flag = suites(Some("hash:2/2"), &[], "flag.xml");
-    let gitlab = suites(None, &[("CI_NODE_INDEX", "2"), ("CI_NODE_TOTAL", "2")], "gitlab.xml");
+    let gitlab = suites(
+        None,
+        &[("CI_NODE_INDEX", "2"), ("CI_NODE_TOTAL", "2")],
+        "gitlab.xml",
+    );
     let circle = suites(
         None,
         &[("CIRCLE_NODE_INDEX", "1"), ("CIRCLE_NODE_TOTAL", "2")],
@@ -197,7 +204,11 @@ fn a_bad_shard_is_a_clear_error_before_anything_boots() {
     let path = "scenarios/canonical-success.toml";
     for (args, env, expected) in [
         (vec!["--shard", "5/4"], vec![], "K must be between 1 and N"),
-        (vec!["--shard", "two/4"], vec![], "expected K/N, hash:K/N or count:K/N"),
+        (
+            vec!["--shard", "two/4"],
+            vec![],
+            "expected K/N, hash:K/N or count:K/N",
+        ),
         (vec![], vec![("CI_NODE_INDEX", "2")], "CI_NODE_TOTAL is not"),
         (vec![], vec![("HARNESS_SHARD", "slice:1/2")], "not a shard"),
     ] {

@@ -81,7 +81,9 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<bool> {
         duration: args.duration,
         levels: args.clients,
         keys: args.keys,
-        jobs: args.jobs.map_or_else(harness::suite::default_jobs, usize::from),
+        jobs: args
+            .jobs
+            .map_or_else(harness::suite::default_jobs, usize::from),
     };
     let progress = |text: &str| eprintln!("bench: {text}");
     let report = bench::run(&options, &scenarios, &progress).await?;

@@ -139,7 +139,9 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<bool> {
         note: &note,
         pool: Default::default(),
     };
-    let serial = session.as_ref().is_some_and(|session| session.services().is_some());
+    let serial = session
+        .as_ref()
+        .is_some_and(|session| session.services().is_some());
     let jobs = args.jobs.map_or_else(suite::default_jobs, usize::from);
     let outcomes = suite
         .replay(&scenarios, runner.as_ref(), serial, jobs)

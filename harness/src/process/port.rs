@@ -19,7 +19,9 @@ const RECENT_KEPT: usize = 256;
 /// several before binding any (the data API's port and its admin port), and stacks boot side by
 /// side, so the OS alone could give the same free port twice.
 pub(crate) fn free_port() -> std::io::Result<u16> {
-    let mut recent = RECENT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut recent = RECENT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     for _ in 0..64 {
         let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
             .local_addr()?

@@ -143,8 +143,14 @@ mod tests {
 
         let shard = crate::suite::Shard::parse("hash:2/4").unwrap();
         let xml = render_shard(&[outcome_of("phantom-cookie")], Some(&shard));
-        assert!(xml.contains(r#"<testsuites name="harness shard hash:2/4""#), "{xml}");
-        assert!(xml.contains(r#"<property name="shard" value="hash:2/4"/>"#), "{xml}");
+        assert!(
+            xml.contains(r#"<testsuites name="harness shard hash:2/4""#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"<property name="shard" value="hash:2/4"/>"#),
+            "{xml}"
+        );
     }
 
     fn outcome_of(name: &str) -> ScenarioOutcome {

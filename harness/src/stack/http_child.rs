@@ -174,7 +174,11 @@ impl HttpChild {
                 Ok(()) if port.is_none() && attempt < BIND_ATTEMPTS && !server.holds_port() => {
                     // Another process's server took the port first and answered our health
                     // check (stacks of two harness runs booting at once): not ours, so again.
-                    tracing::debug!(port = chosen, server = program.kind.name, "port held by another process; retrying");
+                    tracing::debug!(
+                        port = chosen,
+                        server = program.kind.name,
+                        "port held by another process; retrying"
+                    );
                     server.stop();
                     attempt += 1;
                 }
@@ -231,9 +235,9 @@ impl HttpChild {
         let holders = crate::process::port::listeners(self.port);
         let ours = self.pid() as libc::pid_t;
         holders.is_empty()
-            || holders.iter().any(|pid| {
-                *pid == ours || crate::process::tree::descendants(ours).contains(pid)
-            })
+            || holders
+                .iter()
+                .any(|pid| *pid == ours || crate::process::tree::descendants(ours).contains(pid))
     }
 
     pub(crate) fn port(&self) -> u16 {

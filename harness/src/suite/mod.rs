@@ -155,7 +155,8 @@ mod tests {
         Scenario::parse(std::path::Path::new("s.toml"), text, &stages).expect("parses")
     }
 
-    const REQUEST: &str = "stage = \"reference\"\nmethod = \"POST\"\npath = \"/api/session/create\"\n";
+    const REQUEST: &str =
+        "stage = \"reference\"\nmethod = \"POST\"\npath = \"/api/session/create\"\n";
 
     #[test]
     fn only_scenarios_that_touch_nothing_shared_share_the_stack() {
@@ -165,19 +166,30 @@ mod tests {
         let fault = format!(
             "story = \"s\"\n[[step]]\nname = \"a\"\nfaults = [{{ proxy = \"db\", toxic = \"down\" }}]\n{REQUEST}"
         );
-        assert!(matches!(placement(&scenario(&fault), "cli"), Placement::Own(_)));
+        assert!(matches!(
+            placement(&scenario(&fault), "cli"),
+            Placement::Own(_)
+        ));
 
-        let budgets = format!(
-            "story = \"s\"\n[timeouts]\nauth = \"1s\"\n[[step]]\nname = \"a\"\n{REQUEST}"
-        );
-        assert!(matches!(placement(&scenario(&budgets), "cli"), Placement::Own(_)));
+        let budgets =
+            format!("story = \"s\"\n[timeouts]\nauth = \"1s\"\n[[step]]\nname = \"a\"\n{REQUEST}");
+        assert!(matches!(
+            placement(&scenario(&budgets), "cli"),
+            Placement::Own(_)
+        ));
 
         let legacy = format!("story = \"s\"\nkeys = \"legacy\"\n[[step]]\nname = \"a\"\n{REQUEST}");
-        assert!(matches!(placement(&scenario(&legacy), "cli"), Placement::Own(_)));
+        assert!(matches!(
+            placement(&scenario(&legacy), "cli"),
+            Placement::Own(_)
+        ));
         assert_eq!(placement(&scenario(&legacy), "legacy"), Placement::Shared);
 
         let caching = "story = \"s\"\n[[step]]\nname = \"a\"\nstage = \"reference-local\"\n\
                        method = \"POST\"\npath = \"/api/session/create\"\n";
-        assert!(matches!(placement(&scenario(caching), "cli"), Placement::Own(_)));
+        assert!(matches!(
+            placement(&scenario(caching), "cli"),
+            Placement::Own(_)
+        ));
     }
 }

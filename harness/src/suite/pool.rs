@@ -86,12 +86,18 @@ mod tests {
 
     #[test]
     fn a_stack_goes_only_to_a_scenario_of_its_kind() {
-        let one = scenario("story = \"s\"\n[timeouts]\nauth = \"1s\"\n");
-        let two = scenario("story = \"s\"\n[timeouts]\ndb = \"1s\"\n");
+        let step =
+            "[[step]]\nname = \"a\"\nstage = \"reference\"\nmethod = \"GET\"\npath = \"/\"\n";
+        let one = scenario(&format!("story = \"s\"\n[timeouts]\nauth = \"1s\"\n{step}"));
+        let two = scenario(&format!("story = \"s\"\n[timeouts]\ndb = \"1s\"\n{step}"));
         let pool = Pool::default();
         pool.give(StackKind::of(&one), "stack of one");
         assert_eq!(pool.take(StackKind::of(&two)), None);
         assert_eq!(pool.take(StackKind::of(&one)), Some("stack of one"));
-        assert_eq!(pool.take(StackKind::of(&one)), None, "one scenario at a time");
+        assert_eq!(
+            pool.take(StackKind::of(&one)),
+            None,
+            "one scenario at a time"
+        );
     }
 }

@@ -30,7 +30,11 @@ pub enum ShardError {
     )]
     Malformed(String),
     #[error("shard {index}/{total} does not exist: K must be between 1 and N ({text})")]
-    OutOfRange { text: String, index: u64, total: u64 },
+    OutOfRange {
+        text: String,
+        index: u64,
+        total: u64,
+    },
     #[error("{set} is set and {missing} is not: a CI shard needs both (or pass --shard K/N)")]
     HalfSet {
         set: &'static str,
@@ -47,9 +51,17 @@ pub enum ShardError {
 /// The CIs' own shard variables: (index, total, whether the index counts from 0).
 const CI_VARIABLES: &[(&str, &str, bool)] = &[
     ("CI_NODE_INDEX", "CI_NODE_TOTAL", false), // GitLab `parallel: N`
-    ("BUILDKITE_PARALLEL_JOB", "BUILDKITE_PARALLEL_JOB_COUNT", true), // Buildkite `parallelism`
-    ("CIRCLE_NODE_INDEX", "CIRCLE_NODE_TOTAL", true),                 // CircleCI `parallelism`
-    ("SYSTEM_JOBPOSITIONINPHASE", "SYSTEM_TOTALJOBSINPHASE", false),   // Azure `strategy.parallel`
+    (
+        "BUILDKITE_PARALLEL_JOB",
+        "BUILDKITE_PARALLEL_JOB_COUNT",
+        true,
+    ), // Buildkite `parallelism`
+    ("CIRCLE_NODE_INDEX", "CIRCLE_NODE_TOTAL", true), // CircleCI `parallelism`
+    (
+        "SYSTEM_JOBPOSITIONINPHASE",
+        "SYSTEM_TOTALJOBSINPHASE",
+        false,
+    ), // Azure `strategy.parallel`
 ];
 
 /// The variable that names a shard directly, in `--shard`'s syntax (GitHub Actions has none of
@@ -226,7 +238,10 @@ mod tests {
     #[test]
     fn parses_nextest_syntax_and_refuses_the_rest() {
         let shard = Shard::parse("3/4").unwrap();
-        assert_eq!((shard.strategy, shard.index, shard.total), (Strategy::Hash, 3, 4));
+        assert_eq!(
+            (shard.strategy, shard.index, shard.total),
+            (Strategy::Hash, 3, 4)
+        );
         assert_eq!(Shard::parse("count:1/2").unwrap().to_string(), "count:1/2");
         for bad in ["", "3", "a/4", "3/", "hash:3", "slice:1/2", "1/2/3", "-1/2"] {
             assert!(
@@ -253,7 +268,11 @@ mod tests {
     fn reads_each_ci_s_variables() {
         let shard = |pairs: &[(&str, &str)]| Shard::from_env(&env(pairs)).unwrap();
         assert_eq!(shard(&[]), None);
-        assert_eq!(shard(&[("CI_NODE_TOTAL", "1")]), None, "GitLab without parallel");
+        assert_eq!(
+            shard(&[("CI_NODE_TOTAL", "1")]),
+            None,
+            "GitLab without parallel"
+        );
         let gitlab = shard(&[("CI_NODE_INDEX", "2"), ("CI_NODE_TOTAL", "3")]).unwrap();
         assert_eq!((gitlab.index, gitlab.total), (2, 3));
         let buildkite = shard(&[

@@ -50,12 +50,15 @@ async fn resolve(listen: &str) -> std::io::Result<SocketAddr> {
     if let Ok(addr) = listen.parse() {
         return Ok(addr);
     }
-    tokio::net::lookup_host(listen).await?.next().ok_or_else(|| {
-        std::io::Error::new(
-            std::io::ErrorKind::AddrNotAvailable,
-            format!("{listen} resolves to no address"),
-        )
-    })
+    tokio::net::lookup_host(listen)
+        .await?
+        .next()
+        .ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::AddrNotAvailable,
+                format!("{listen} resolves to no address"),
+            )
+        })
 }
 
 #[cfg(test)]
@@ -72,7 +75,10 @@ mod tests {
         let refused = tokio::net::TcpStream::connect(addr).await.unwrap_err();
         assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
         // What a process looking for a free port does (std and tokio set SO_REUSEADDR or not).
-        assert!(std::net::TcpListener::bind(addr).is_err(), "the port was taken");
+        assert!(
+            std::net::TcpListener::bind(addr).is_err(),
+            "the port was taken"
+        );
         assert!(TcpListener::bind(addr).await.is_err(), "the port was taken");
 
         let again = listen(&addr.to_string()).await.unwrap();
