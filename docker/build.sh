@@ -5,18 +5,21 @@
 #   supabase-harness/debian:bookworm   base, debootstrap + docker import (skipped when present)
 #   supabase-harness/postgres:15       PostgreSQL 15 + db/init applied at first start
 #   supabase-harness/auth:latest       the auth server (crate auth/), GoTrue-compatible
+#   supabase-harness/rest:latest       the data API (crate rest/), PostgREST-compatible
 #   supabase-harness/service:latest    the reference service (only with --with-service)
 #
 # usage: docker/build.sh [--force] [--with-service] [--profile release|dev]
 #   --force          rebuild the base image too (and so everything built on it)
 #   --with-service   also build the service image (docker/compose.yaml uses it)
-#   --profile dev    copy cargo's dev build instead of a release one (CI: it reuses the test build)
+#   --profile dev    copy cargo's dev build of the workspace's binaries instead of a release one
+#                    (CI: its dependencies are the test build's)
 # Idempotent: a second run reuses the base, cargo's build and Docker's layer cache.
 set -Eeuo pipefail
 
 BASE_TAG=supabase-harness/debian:bookworm
 POSTGRES_TAG=supabase-harness/postgres:15
 AUTH_TAG=supabase-harness/auth:latest
+REST_TAG=supabase-harness/rest:latest
 SERVICE_TAG=supabase-harness/service:latest
 LABEL=org.supabase-harness=true
 
@@ -35,7 +38,7 @@ while (($#)); do
             [[ $profile == release || $profile == dev ]] \
                 || { echo "build.sh: --profile takes release or dev" >&2; exit 2; }
             ;;
-        -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "build.sh: unknown argument $arg (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -58,14 +61,21 @@ command -v cargo >/dev/null || die "cargo is not installed (the binaries are bui
 step "base image $BASE_TAG"
 "$repo/docker/base/mkimage.sh" "${force[@]}" "$BASE_TAG"
 
-# One package per cargo run: built together, their features would be unified and each would
-# differ from (and rebuild) the binary a separate `cargo build -p auth` leaves behind.
-packages=(auth)
-((with_service)) && packages+=(service)
-for package in "${packages[@]}"; do
-    step "cargo build --profile $profile -p $package"
-    cargo build --profile "$profile" --locked -p "$package" || die "cargo build -p $package failed"
-done
+if [[ $profile == dev ]]; then
+    # The workspace's binaries with the workspace's features: the dependencies `cargo test
+    # --workspace` builds too, so CI compiles them once (`-p rest` alone took 21 min here).
+    step "cargo build --profile dev --workspace --bins"
+    cargo build --profile dev --locked --workspace --bins || die "cargo build --workspace --bins failed"
+else
+    # One package per cargo run: built together, their features would be unified and each would
+    # differ from (and rebuild) the binary a separate `cargo build -p auth` leaves behind.
+    packages=(auth rest)
+    ((with_service)) && packages+=(service)
+    for package in "${packages[@]}"; do
+        step "cargo build --profile $profile -p $package"
+        cargo build --profile "$profile" --locked -p "$package" || die "cargo build -p $package failed"
+    done
+fi
 # cargo puts the dev profile in target/debug.
 out_dir=target/$([[ $profile == dev ]] && echo debug || echo release)
 
@@ -81,10 +91,11 @@ stage() {
         cp -a "$path" "$context/$path"
     done
 }
-stage docker/postgres db/init db/migrations docker/auth docker/service
+stage docker/postgres db/init db/migrations docker/auth docker/rest docker/service
 # The Dockerfiles copy bin/NAME, whichever profile built it.
 mkdir -p "$context/bin"
 cp "$out_dir/auth" "$context/bin/auth"
+cp "$out_dir/rest" "$context/bin/rest"
 ((with_service)) && cp "$out_dir/service" "$context/bin/service"
 
 build() {
@@ -107,6 +118,8 @@ check_links() {
 build "$POSTGRES_TAG" docker/postgres/Dockerfile
 build "$AUTH_TAG" docker/auth/Dockerfile
 check_links "$AUTH_TAG" /usr/local/bin/auth
+build "$REST_TAG" docker/rest/Dockerfile
+check_links "$REST_TAG" /bin/postgrest
 if ((with_service)); then
     build "$SERVICE_TAG" docker/service/Dockerfile
     check_links "$SERVICE_TAG" /usr/local/bin/service

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Proves the images built by build.sh work together, the way the containers provider uses
-# them: PostgreSQL and auth on a private network (auth reaches the database by alias), ports
-# on 127.0.0.1 only, then the checks the native stack passes. Removes everything it created,
-# also on failure. Needs psql, curl and python3 on the host.
+# them: PostgreSQL, auth and the data API on a private network (both reach the database by
+# alias), ports on 127.0.0.1 only, then the checks the native stack passes. Removes everything
+# it created, also on failure or Ctrl-C. Needs psql, curl and python3 on the host.
 #
 # usage: docker/verify.sh
 set -Eeuo pipefail
@@ -11,21 +11,24 @@ LABEL=org.supabase-harness=true
 SECRET=super-secret-jwt-token-with-at-least-32-characters-long
 PASSWORD=postgres
 run=sh-verify-$$
-net=$run-net db=$run-db auth=$run-auth
+net=$run-net db=$run-db auth=$run-auth rest=$run-rest
 
 die() { echo "verify.sh: FAILED: $*" >&2; exit 1; }
 step() { echo "==> $*"; }
 now() { date +%s.%N; }
 since() { printf '%.2fs' "$(echo "$(now) - $1" | bc)"; }
 cleanup() {
-    docker rm -f -v "$auth" "$db" >/dev/null 2>&1 || true
+    docker rm -f -v "$rest" "$auth" "$db" >/dev/null 2>&1 || true
     docker network rm "$net" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
+# Ctrl-C or a kill: exit, so the EXIT trap removes what was made.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 for tool in docker psql curl python3 bc; do
     command -v "$tool" >/dev/null || die "$tool is not installed"
 done
-for image in supabase-harness/postgres:15 supabase-harness/auth:latest; do
+for image in supabase-harness/postgres:15 supabase-harness/auth:latest supabase-harness/rest:latest; do
     docker image inspect "$image" >/dev/null 2>&1 || die "image $image is missing: run docker/build.sh"
 done
 
@@ -110,6 +113,49 @@ SQL
 sql -U authenticator -c "set role anon; insert into public.sessions (user_id) values ('$user_id')" >/dev/null 2>&1 \
     && die "anon could insert a session: RLS is not in force"
 echo "signed-in user inserted their row; anon was refused by RLS"
+
+# After the migration, so the first schema cache already has public.sessions.
+step "data API (PostgREST's env, the database by alias)"
+t=$(now)
+docker run -d --label "$LABEL" --name "$rest" --network "$net" -p 127.0.0.1::3000 -p 127.0.0.1::3001 \
+    -e PGRST_DB_URI="postgres://authenticator:$PASSWORD@db:5432/postgres" \
+    -e PGRST_DB_SCHEMAS=public,graphql_public -e PGRST_DB_ANON_ROLE=anon \
+    -e PGRST_JWT_SECRET="$SECRET" -e PGRST_DB_USE_LEGACY_GUCS=false \
+    -e PGRST_ADMIN_SERVER_PORT=3001 supabase-harness/rest:latest >/dev/null
+rest_url=http://127.0.0.1:$(docker port "$rest" 3000/tcp | head -n1 | cut -d: -f2)
+admin_url=http://127.0.0.1:$(docker port "$rest" 3001/tcp | head -n1 | cut -d: -f2)
+wait_for "$rest" 60 curl -fsS "$admin_url/ready"
+echo "start to /ready: $(since "$t")"
+[[ $(docker inspect -f '{{.Config.User}} {{json .Config.Cmd}}' "$rest") == '1000 ["/bin/postgrest"]' ]] \
+    || die "the rest image does not run /bin/postgrest as user 1000, as postgrest/postgrest does"
+
+# The Supabase CLI's anon key, signed with $SECRET.
+anon_key=eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6ImFub24iLCJleHAiOjE5ODM4MTI5OTZ9.CRXP1A7WOeoJeXxjNni43kdQwgnWNReilDMblYTn_I0
+# METHOD PATH TOKEN [BODY]: prints the status, a tab, the Server header, a newline, the body.
+api() {
+    local args=(-sS -X "$1" "$rest_url$2" -H "authorization: Bearer $3" -w '\n%{http_code}\t%header{server}')
+    [[ -n ${4:-} ]] && args+=(-H 'content-type: application/json' -d "$4")
+    local out; out=$(curl "${args[@]}") || die "$1 $2: no answer from the data API"
+    printf '%s\n%s\n' "${out##*$'\n'}" "${out%$'\n'*}"
+}
+answered() {
+    local what=$1 status=$2 body=$3 got; got=$(cat)
+    [[ ${got%%$'\n'*} == "$status"$'\t'postgrest/14.5 ]] \
+        || die "$what: wanted $status from postgrest/14.5, got: $got"
+    python3 -c "$body" "${got#*$'\n'}" || die "$what: unexpected body: ${got#*$'\n'}"
+}
+api GET /sessions "$anon_key" | answered "anon read" 200 \
+    'import json, sys; assert json.loads(sys.argv[1]) == [], "RLS hides every row from anon"'
+api GET "/sessions?select=user_id" "$token" | answered "the user's read" 200 \
+    "import json, sys; assert json.loads(sys.argv[1]) == [{'user_id': '$user_id'}]"
+# PostgREST answers 42501 with 401 under the anon role; its error body has exactly four keys.
+api POST /sessions "$anon_key" "{\"user_id\":\"$user_id\"}" | answered "anon insert" 401 \
+    'import json, sys; e = json.loads(sys.argv[1]); assert sorted(e) == ["code", "details", "hint", "message"] and e["code"] == "42501", e'
+api GET /no_such_table "$anon_key" | answered "unknown table" 404 \
+    'import json, sys; e = json.loads(sys.argv[1]); assert sorted(e) == ["code", "details", "hint", "message"] and e["code"] == "PGRST205", e'
+[[ $(sql -U supabase_admin -c "select count(*) from public.sessions") == 1 ]] \
+    || die "the refused insert wrote a row"
+echo "anon read [] and the user read their row; RLS refusal 401 42501 and 404 PGRST205 in PostgREST's error shape"
 
 step "cleanup"
 cleanup
