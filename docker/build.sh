@@ -11,8 +11,8 @@
 # usage: docker/build.sh [--force] [--with-service] [--profile release|dev]
 #   --force          rebuild the base image too (and so everything built on it)
 #   --with-service   also build the service image (docker/compose.yaml uses it)
-#   --profile dev    copy cargo's dev build of the workspace's binaries instead of a release one
-#                    (CI: its dependencies are the test build's)
+#   --profile dev    copy cargo's dev build instead of a release one; builds the whole workspace's
+#                    test build, which `cargo test --workspace` then reuses (CI)
 # Idempotent: a second run reuses the base, cargo's build and Docker's layer cache.
 set -Eeuo pipefail
 
@@ -62,10 +62,12 @@ step "base image $BASE_TAG"
 "$repo/docker/base/mkimage.sh" "${force[@]}" "$BASE_TAG"
 
 if [[ $profile == dev ]]; then
-    # The workspace's binaries with the workspace's features: the dependencies `cargo test
-    # --workspace` builds too, so CI compiles them once (`-p rest` alone took 21 min here).
-    step "cargo build --profile dev --workspace --bins"
-    cargo build --profile dev --locked --workspace --bins || die "cargo build --workspace --bins failed"
+    # Every target of the workspace, so with the features `cargo test --workspace` resolves
+    # (dev-dependencies included): CI's test run after this compiles nothing again (`-p rest`
+    # alone rebuilt its dependencies for 21 min here).
+    step "cargo build --profile dev --workspace --all-targets"
+    cargo build --profile dev --locked --workspace --all-targets \
+        || die "cargo build --workspace --all-targets failed"
 else
     # One package per cargo run: built together, their features would be unified and each would
     # differ from (and rebuild) the binary a separate `cargo build -p auth` leaves behind.
