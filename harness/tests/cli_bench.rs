@@ -48,6 +48,7 @@ fn bench_prints_every_section_with_numbers() {
     let stdout = bench(&["--clients", "1,4"]);
     let n = r"\d+(\.\d+)?";
     assert_line(&stdout, r"load generator: .*reqwest");
+    assert_line(&stdout, r"^build: (release|debug)");
     assert_line(
         &stdout,
         &format!(
@@ -77,8 +78,11 @@ fn bench_prints_every_section_with_numbers() {
         &format!(r"^  slowest scenario: (canonical-success|fault-auth-down) {n} ms"),
     );
     for clients in [1, 4] {
-        // clients, service req/s p50 p99 errors, pgbench tps, ratio, GET /user req/s p50 p99, ratio
-        let row = format!(r"^{clients}\s+{n}\s+{n}\s+{n}\s+0\s+{n}\s+{n}\s+{n}\s+{n}\s+{n}\s+{n}$");
+        // clients, service req/s p50 p99 errors, insert-only pgbench tps and ratio,
+        // whole-request pgbench tps and ratio, GET /user req/s p50 p99, ratio
+        let row = format!(
+            r"^{clients}\s+{n}\s+{n}\s+{n}\s+0\s+{n}\s+{n}\s+{n}\s+{n}\s+{n}\s+{n}\s+{n}\s+{n}$"
+        );
         assert_line(&stdout, &row);
     }
     // reference-local: clients, req/s, p50, p99, errors, local/pgbench, local/remote
@@ -114,7 +118,9 @@ fn bench_prints_every_section_with_numbers() {
     );
     assert_line(
         &stdout,
-        &format!(r"^service/pgbench at 4 clients\s+{n} %\s+≥ 50.0 % → {n}× (meets|misses)$"),
+        &format!(
+            r"^service/whole-request pgbench at 4 clients\s+{n} %\s+≥ 80.0 % → {n}× (meets|misses)$"
+        ),
     );
     assert_line(
         &stdout,
@@ -166,6 +172,14 @@ fn bench_json_holds_every_figure() {
         "{level}"
     );
     assert!(level["service_over_pgbench"].as_f64().unwrap() > 0.0);
+    assert!(
+        level["pgbench_whole_request"]["figures"]["tps"]
+            .as_f64()
+            .unwrap()
+            > 0.0,
+        "{level}"
+    );
+    assert!(level["service_over_whole_request"].as_f64().unwrap() > 0.0);
     assert!(level["service_over_auth"].as_f64().unwrap() > 0.0);
     assert!(
         level["gateway_rest"]["requests"].as_u64().unwrap() > 0,

@@ -12,9 +12,20 @@ use super::extract::{CurrentUser, RequestAud};
 use super::input;
 use super::responses::UserBody;
 use super::signup::merge;
-use crate::db::{audit, identities, users};
+use crate::db::{audit, identities, sessions, users};
 use crate::error::ApiError;
 use crate::password;
+
+/// What `GET /user` asks the database for a token naming a session, in order, each on its own
+/// outside any transaction: the user, the session, the user's identities. A benchmark replays
+/// them (`harness bench`'s whole-request limit); the queries below run these very texts.
+pub fn get_user_statements() -> [String; 3] {
+    [
+        users::find_by_id_statement(),
+        sessions::FIND_STATEMENT.to_owned(),
+        identities::for_user_statement(),
+    ]
+}
 
 pub async fn get_user(
     State(state): State<AppState>,

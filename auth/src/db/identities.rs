@@ -66,11 +66,14 @@ pub async fn update_email_data(
     Ok(())
 }
 
+/// [`for_user`]'s statement: `$1` the user's id.
+pub fn for_user_statement() -> String {
+    format!("select {COLUMNS} from auth.identities where user_id = $1 order by created_at")
+}
+
 pub async fn for_user(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Vec<Identity>> {
-    sqlx::query_as(&format!(
-        "select {COLUMNS} from auth.identities where user_id = $1 order by created_at"
-    ))
-    .bind(user_id)
-    .fetch_all(conn)
-    .await
+    sqlx::query_as(&for_user_statement())
+        .bind(user_id)
+        .fetch_all(conn)
+        .await
 }

@@ -44,8 +44,11 @@ pub async fn create(
     Ok(id)
 }
 
+/// [`find`]'s statement: `$1` the session's id.
+pub const FIND_STATEMENT: &str = "select id, user_id, not_after from auth.sessions where id = $1";
+
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Session>> {
-    sqlx::query_as("select id, user_id, not_after from auth.sessions where id = $1")
+    sqlx::query_as(FIND_STATEMENT)
         .bind(id)
         .fetch_optional(conn)
         .await

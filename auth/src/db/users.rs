@@ -57,14 +57,17 @@ const COLUMNS: &str =
     updated_at, phone, phone_confirmed_at, phone_change, phone_change_sent_at, confirmed_at,
     banned_until, reauthentication_sent_at, deleted_at, is_anonymous";
 
+/// [`find_by_id`]'s statement: `$1` the (nil) instance id, `$2` the user's.
+pub fn find_by_id_statement() -> String {
+    format!("select {COLUMNS} from auth.users where instance_id = $1 and id = $2")
+}
+
 pub async fn find_by_id(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<User>> {
-    sqlx::query_as(&format!(
-        "select {COLUMNS} from auth.users where instance_id = $1 and id = $2"
-    ))
-    .bind(Uuid::nil())
-    .bind(id)
-    .fetch_optional(conn)
-    .await
+    sqlx::query_as(&find_by_id_statement())
+        .bind(Uuid::nil())
+        .bind(id)
+        .fetch_optional(conn)
+        .await
 }
 
 pub async fn find_by_email(

@@ -24,7 +24,7 @@ pub use self::report::BenchReport;
 use self::{
     load::{LoadFigures, Request},
     memory::{MemorySample, PeakSampler},
-    report::{Boot, Level, Machine, Measured, Memory},
+    report::{Boot, Level, Limits, Machine, Measured, Memory},
 };
 use crate::{Stack, StackError, scenario::Scenario};
 
@@ -67,6 +67,13 @@ pub struct Options {
     /// Scenarios replayed at once, as `harness run --jobs`.
     pub jobs: usize,
 }
+
+/// What was measured: the service's stages run inside this binary, so its profile is theirs.
+pub const BUILD: &str = if cfg!(debug_assertions) {
+    "debug (unoptimised service and auth server: build with --release for its figures)"
+} else {
+    "release"
+};
 
 /// Runs everything; `progress` hears what is being measured.
 pub async fn run(
@@ -130,6 +137,7 @@ pub async fn run(
     Ok(BenchReport {
         machine: machine(),
         load_generator: load::LOAD_GENERATOR.to_owned(),
+        build: BUILD.to_owned(),
         boot,
         suite,
         throughput: levels,
@@ -216,13 +224,31 @@ async fn throughput(
     };
     let pgbench = pgbench::locate(stack.postgres_pid().expect("the bench runs a native stack"));
     let script_dir = tempfile::tempdir().map_err(|e| BenchError::io("a temp dir", e))?;
-    let script_file = script_dir.path().join("session_create.sql");
+    let insert_file = script_dir.path().join("session_create.sql");
+    let whole_file = script_dir.path().join("whole_request.sql");
     let claims = crate::run::tokens::claims_of(&user.access_token)
         .map_err(|e| BenchError::Setup(format!("reading the user's token claims: {e}")))?;
-    std::fs::write(&script_file, pgbench::SCRIPT)
+    std::fs::write(&insert_file, pgbench::SCRIPT)
         .map_err(|e| BenchError::io("writing the pgbench script", e))?;
+    std::fs::write(&whole_file, pgbench::whole_request_script())
+        .map_err(|e| BenchError::io("writing the whole-request pgbench script", e))?;
     let variables = pgbench::variables(&user.id, &serde_json::Value::Object(claims));
-    let port = port_of(stack.db_url())?;
+    let (port, superuser) = login_of(stack.db_url())?;
+    // The insert as the service logs in; the whole request as a role that may also read `auth`.
+    let insert_only = (
+        pgbench::Login {
+            port,
+            user: "authenticator",
+        },
+        insert_file.as_path(),
+    );
+    let whole_request = (
+        pgbench::Login {
+            port,
+            user: &superuser,
+        },
+        whole_file.as_path(),
+    );
 
     let top = options.levels.iter().copied().max().unwrap_or(0);
     let mut levels = Vec::new();
@@ -249,23 +275,25 @@ async fn throughput(
         let gateway_figures = load::run(&gateway, clients, options.duration).await;
         progress(&format!("GET /user, {clients} clients"));
         let auth_figures = load::run(&get_user, clients, options.duration).await;
-        progress(&format!("pgbench, {clients} clients"));
-        let pgbench_figures = match &pgbench {
-            Ok(path) => pgbench::run(
-                path,
-                port,
-                &script_file,
-                &variables,
-                clients,
-                options.duration,
-            )
-            .await
-            .map_or_else(|e| Measured::NotMeasured(e.to_string()), Measured::Figures),
-            Err(error) => Measured::NotMeasured(error.to_string()),
-        };
+        let mut limits = Vec::new();
+        for (what, (login, script)) in [("insert", insert_only), ("whole request", whole_request)] {
+            progress(&format!("pgbench ({what}), {clients} clients"));
+            limits.push(match &pgbench {
+                Ok(path) => {
+                    pgbench::run(path, login, script, &variables, clients, options.duration)
+                        .await
+                        .map_or_else(|e| Measured::NotMeasured(e.to_string()), Measured::Figures)
+                }
+                Err(error) => Measured::NotMeasured(error.to_string()),
+            });
+        }
+        let [pgbench_insert, pgbench_whole] = <[_; 2]>::try_from(limits).expect("two limits");
         levels.push(Level::new(
             service_figures,
-            pgbench_figures,
+            Limits {
+                insert: pgbench_insert,
+                whole_request: pgbench_whole,
+            },
             auth_figures,
             local_figures,
             gateway_figures,
@@ -314,11 +342,13 @@ async fn sign_up(stack: &Stack) -> Result<SignedUp, BenchError> {
     })
 }
 
-fn port_of(db_url: &str) -> Result<u16, BenchError> {
+/// The port and the (superuser) role of the stack's database URL.
+fn login_of(db_url: &str) -> Result<(u16, String), BenchError> {
     url::Url::parse(db_url)
         .ok()
-        .and_then(|url| url.port())
-        .ok_or_else(|| BenchError::Setup(format!("no port in the database URL {db_url}")))
+        .and_then(|url| Some((url.port()?, url.username().to_owned())))
+        .filter(|(_, user)| !user.is_empty())
+        .ok_or_else(|| BenchError::Setup(format!("no port or role in the database URL {db_url}")))
 }
 
 fn machine() -> Machine {

@@ -1,5 +1,7 @@
-//! The physical limit: `pgbench` running the very transaction the reference service runs (role
-//! switch, claims, insert) straight against PostgreSQL, with no HTTP or auth in the way.
+//! The physical limits: `pgbench` running straight against PostgreSQL, with no HTTP in the way,
+//! the very transaction the reference service runs (role switch, claims, insert: [`SCRIPT`]),
+//! and every statement one request causes ([`whole_request_script`]: the auth server's lookups
+//! for `GET /user`, then that transaction).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -42,21 +44,60 @@ INSERT INTO public.sessions (user_id, turn_count) VALUES (:user_id, 0) RETURNING
 COMMIT;
 ";
 
-/// `-D` definitions for [`SCRIPT`]: the user's id and claims with role set to authenticated,
-/// as the service publishes them.
+/// Every statement one `POST /api/session/create` on the reference stage causes, in order: the
+/// auth server's `GET /user` lookups (the texts it runs, each its own implicit transaction, as
+/// there), then [`SCRIPT`]. Needs [`variables`] and `session_id`; runs as a role that may read
+/// `auth` and become `authenticated` (the superuser: in the stack two roles on two pools share
+/// it, which only makes this limit higher).
+pub fn whole_request_script() -> String {
+    let [user, session, identities] = auth::api::user::get_user_statements();
+    let lookups = [
+        user.replace("$1", ":instance_id").replace("$2", ":user_id"),
+        session.replace("$1", ":session_id"),
+        identities.replace("$1", ":user_id"),
+    ];
+    let mut script = String::new();
+    for statement in lookups {
+        // pgbench reads a statement per line (a backslash continues one).
+        script.push_str(&statement.split_whitespace().collect::<Vec<_>>().join(" "));
+        script.push_str(";\n");
+    }
+    script + SCRIPT
+}
+
+/// `-D` definitions for both scripts: the user's id, the token's session and the nil instance
+/// id the auth server looks users up under, and the claims with role set to authenticated, as
+/// the service publishes them.
 pub fn variables(user_id: &str, claims: &Value) -> Vec<String> {
+    let session_id = claims
+        .get("session_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
     let mut claims = claims.clone();
     if let Some(object) = claims.as_object_mut() {
         object.insert("role".into(), Value::String("authenticated".into()));
     }
-    vec![format!("claims={claims}"), format!("user_id={user_id}")]
+    vec![
+        format!("claims={claims}"),
+        format!("user_id={user_id}"),
+        format!("session_id={session_id}"),
+        format!("instance_id={}", uuid::Uuid::nil()),
+    ]
+}
+
+/// Who pgbench logs in as (the stack's password for every role is `postgres`).
+#[derive(Debug, Clone, Copy)]
+pub struct Login<'a> {
+    pub port: u16,
+    pub user: &'a str,
 }
 
 /// Runs `script` for `duration` (whole seconds, at least one) with `clients` connections as
-/// `authenticator`, one thread per client.
+/// `login`, one thread per client.
 pub async fn run(
     pgbench: &Path,
-    port: u16,
+    login: Login<'_>,
     script_file: &Path,
     variables: &[String],
     clients: usize,
@@ -66,8 +107,8 @@ pub async fn run(
     let clients = clients.to_string();
     let output = tokio::process::Command::new(pgbench)
         .args(["-n", "-M", "prepared", "-h", "127.0.0.1", "-p"])
-        .arg(port.to_string())
-        .args(["-U", "authenticator", "-f"])
+        .arg(login.port.to_string())
+        .args(["-U", login.user, "-f"])
         .arg(script_file)
         .args(variables.iter().flat_map(|v| ["-D", v.as_str()]))
         .args(["-c", &clients, "-j", &clients, "-T", &seconds, "postgres"])
@@ -150,16 +191,47 @@ tps = 4763.216437 (without initial connection time)
 
     #[test]
     fn variables_carry_the_claims_with_the_role_the_service_sets() {
-        let claims = serde_json::json!({ "sub": "u-1", "role": "anon" });
+        let claims = serde_json::json!({ "sub": "u-1", "role": "anon", "session_id": "s-1" });
         let variables = variables("u-1", &claims);
         assert_eq!(
             variables,
             [
-                r#"claims={"role":"authenticated","sub":"u-1"}"#,
-                "user_id=u-1"
+                r#"claims={"role":"authenticated","session_id":"s-1","sub":"u-1"}"#,
+                "user_id=u-1",
+                "session_id=s-1",
+                "instance_id=00000000-0000-0000-0000-000000000000",
             ]
         );
         assert!(SCRIPT.contains("set_config('request.jwt.claims', :claims, true)"));
         assert!(SCRIPT.contains("VALUES (:user_id, 0) RETURNING id;"));
+    }
+
+    #[test]
+    fn the_whole_request_is_the_auth_servers_lookups_then_the_insert() {
+        let script = whole_request_script();
+        let lines: Vec<&str> = script.lines().collect();
+        assert_eq!(lines.len(), 7, "{script}");
+        assert!(
+            lines[0].starts_with("select id, aud, role, email,"),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[0]
+                .ends_with("from auth.users where instance_id = :instance_id and id = :user_id;")
+        );
+        assert_eq!(
+            lines[1],
+            "select id, user_id, not_after from auth.sessions where id = :session_id;"
+        );
+        assert!(
+            lines[2]
+                .ends_with("from auth.identities where user_id = :user_id order by created_at;")
+        );
+        assert!(script.ends_with(SCRIPT));
+        assert!(
+            !script.contains('$'),
+            "every parameter is a pgbench variable: {script}"
+        );
     }
 }
