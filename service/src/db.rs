@@ -49,6 +49,9 @@ impl Database {
             // Longer than the insert's own budget, which covers acquiring too: with equal timers
             // the two would race and the same outage would be reported two ways.
             .acquire_timeout(config.db_timeout + Duration::from_millis(500))
+            // A ping per checkout is a round trip per insert; BEGIN finds a dead one instead
+            // (see `begin`).
+            .test_before_acquire(false)
             .connect_lazy(&config.database_url)?;
         Ok(Self {
             pool,
@@ -79,7 +82,7 @@ impl Database {
         // statement_timeout backs up our own timeout on the server side; SET ROLE would not
         // apply the role's own ALTER ROLE settings, so PostgREST sets it tx-locally too.
         let statement_timeout = format!("{}ms", self.timeout.as_millis());
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "select set_config('role', $1, true), \
                     set_config('request.jwt.claims', $2, true), \
@@ -99,6 +102,29 @@ impl Database {
         tx.commit().await?;
         Ok(id)
     }
+
+    /// A transaction on a live connection. A pooled connection that died while idle (the
+    /// database restarted, a proxy cut it, its backend was terminated) fails its BEGIN, on
+    /// which nothing was done: it is dropped and BEGIN tried on the next one, as many times as
+    /// the pool holds connections and once more on a fresh one, which is what sqlx's ping on
+    /// checkout found out for the price of a round trip on every insert. A database that is
+    /// really gone fails the fresh connection too, within the insert's timeout, as before.
+    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        let mut retries = self.pool.size();
+        loop {
+            match self.pool.begin().await {
+                // Not logged: sqlx's ping logged nothing of ours either, and the service's lines
+                // are in the snapshots.
+                Err(error) if retries > 0 && !is_pool_error(&error) => retries -= 1,
+                result => return result,
+            }
+        }
+    }
+}
+
+/// Errors of the pool itself, not of a connection: trying again cannot help.
+fn is_pool_error(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed)
 }
 
 /// The claims as JSON with `role` set, as PostgREST publishes them.

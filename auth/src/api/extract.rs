@@ -9,6 +9,8 @@ use std::collections::HashMap;
 
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
+use sqlx::Postgres;
+use sqlx::pool::PoolConnection;
 use uuid::Uuid;
 
 use super::AppState;
@@ -35,10 +37,14 @@ pub struct CurrentUser {
     pub session: Option<sessions::Session>,
 }
 
-impl FromRequestParts<AppState> for CurrentUser {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+impl CurrentUser {
+    /// GoTrue's checks, the user and session looked up on a connection taken once the token
+    /// itself passed; it is returned with the caller, so a handler that queries on needs no
+    /// second checkout (each return to sqlx's pool costs a round trip, its ping).
+    pub async fn load(
+        parts: &Parts,
+        state: &AppState,
+    ) -> Result<(Self, PoolConnection<Postgres>), ApiError> {
         let claims = verified_claims(parts, state)?;
         let sub = claims
             .sub
@@ -70,11 +76,21 @@ impl FromRequestParts<AppState> for CurrentUser {
         if user.is_banned(chrono::Utc::now()) {
             return Err(ApiError::BannedToken);
         }
-        Ok(CurrentUser {
+        let current = CurrentUser {
             claims,
             user,
             session,
-        })
+        };
+        Ok((current, conn))
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // The connection goes back now: the handler may begin a transaction of its own.
+        Ok(CurrentUser::load(parts, state).await?.0)
     }
 }
 

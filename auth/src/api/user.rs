@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::request::Parts;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -30,13 +31,14 @@ pub fn get_user_statements() -> [String; 3] {
 pub async fn get_user(
     State(state): State<AppState>,
     RequestAud(aud): RequestAud,
-    current: CurrentUser,
+    parts: Parts,
 ) -> Result<Json<UserBody>, ApiError> {
+    // CurrentUser's checks, on the connection the identities are read on too.
+    let (current, mut conn) = CurrentUser::load(&parts, &state).await?;
     let token_aud = current.claims.aud.as_ref().and_then(|a| a.first());
     if token_aud != Some(aud.as_str()) {
         return Err(ApiError::AudienceMismatch);
     }
-    let mut conn = state.pool.acquire().await?;
     let ids = identities::for_user(&mut conn, current.user.id).await?;
     Ok(Json(UserBody::new(current.user, ids)))
 }
