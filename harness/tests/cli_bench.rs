@@ -68,7 +68,10 @@ fn bench_prints_every_section_with_numbers() {
         &format!(r"^2 scenarios \(0 failed\), \d+ steps: {n} ms wall, {n} ms per step \(mean\)"),
     );
     assert_line(&stdout, &format!(r"^  of which 1 fault scenarios: {n} ms"));
-    assert_line(&stdout, r"^Scenario suite, \d+ at a time \(faults on stacks of their own");
+    assert_line(
+        &stdout,
+        r"^Scenario suite, \d+ at a time \(faults on stacks of their own",
+    );
     assert_line(
         &stdout,
         &format!(r"^  scenarios' own times added up: {n} ms \({n}× the wall time\)$"),
@@ -158,7 +161,11 @@ fn bench_json_holds_every_figure() {
     }
     assert!(report["suite"]["steps"].as_u64().unwrap() > 0);
     assert!(report["suite"]["jobs"].as_u64().unwrap() >= 1);
-    assert!(report["suite"]["slowest"]["name"].is_string(), "{}", report["suite"]);
+    assert!(
+        report["suite"]["slowest"]["name"].is_string(),
+        "{}",
+        report["suite"]
+    );
     assert!(report["suite"]["scenario_sum_ms"].as_f64().unwrap() > 0.0);
     let level = &report["throughput"][0];
     assert_eq!(level["clients"], 2);

@@ -146,7 +146,11 @@ pub fn render(report: &BenchReport) -> String {
         out,
         "  scenarios' own times added up: {} ms ({}× the wall time)",
         num(s.scenario_sum_ms),
-        num(if s.wall_ms > 0.0 { s.scenario_sum_ms / s.wall_ms } else { 0.0 }),
+        num(if s.wall_ms > 0.0 {
+            s.scenario_sum_ms / s.wall_ms
+        } else {
+            0.0
+        }),
     );
     if let Some(slowest) = &s.slowest {
         let _ = writeln!(
