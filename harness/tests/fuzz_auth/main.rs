@@ -13,6 +13,8 @@
 
 #[path = "../auth_support/mod.rs"]
 mod auth_support;
+#[path = "../fuzz_support/mod.rs"]
+mod fuzz_support;
 mod mutations;
 mod requests;
 mod values;
@@ -20,6 +22,7 @@ mod values;
 use std::collections::BTreeMap;
 
 use auth_support::{AuthRows, gotrue_shape_violation};
+use fuzz_support::{EARLY_CLOSE, Seen, cases};
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use requests::{Body, Credential, Endpoint, PathId, Request};
 use reqwest::header::HeaderValue;
@@ -27,15 +30,7 @@ use serde_json::{Value, json};
 
 use harness::Stack;
 
-const DEFAULT_CASES: u32 = 64;
 const SELF_PASSWORD: &str = "fuzz-self-password-1";
-
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(DEFAULT_CASES)
-}
 
 /// The users requests act as or on: `self` signs in (its token is `Credential::User`), the
 /// victim is the `{id}` of the admin routes. Both are recreated when a request may have
@@ -193,35 +188,10 @@ impl Target {
         if let Some(body) = body {
             builder = builder.body(body);
         }
-        let response = match builder.send().await {
-            Ok(response) => response,
-            Err(error) if format!("{error:?}").contains("BodyWrite") => {
-                return Err(EARLY_CLOSE.into());
-            }
-            Err(error) => return Err(format!("transport: {error:?}")),
-        };
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| format!("transport (body): {e:?}"))?;
-        Ok(Seen {
-            status,
-            headers,
-            body: body.to_vec(),
-        })
+        let request = builder.build().map_err(|e| format!("transport: {e:?}"))?;
+        fuzz_support::exchange(&self.http, request).await
     }
 }
-
-struct Seen {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: Vec<u8>,
-}
-
-/// The server answered (413, 401...) and closed before reading the rest of a large body.
-const EARLY_CLOSE: &str = "early close";
 
 /// What the run saw, across every case proptest tried (shrinking included).
 #[derive(Default)]
@@ -244,19 +214,10 @@ fn may_have_changed_the_fixture(request: &Request, status: u16) -> bool {
 
 #[test]
 fn the_auth_server_never_faults_always_answers_in_gotrue_s_shape_and_refusals_write_nothing() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = fuzz_support::runtime();
     let stack = runtime.block_on(Stack::start()).expect("the stack starts");
     let target = Target {
-        // A fresh connection per request: a dropped response is then this request's.
-        http: reqwest::Client::builder()
-            .pool_max_idle_per_host(0)
-            .timeout(std::time::Duration::from_secs(30))
-            .build()
-            .unwrap(),
+        http: fuzz_support::fresh_connection_client(),
         base: stack.auth_url().trim_end_matches('/').to_owned(),
         admin_key: stack.service_role_key().to_owned(),
         anon_key: stack.anon_key().to_owned(),

@@ -13,6 +13,8 @@
 
 #[path = "../auth_support/mod.rs"]
 mod auth_support;
+#[path = "../fuzz_support/mod.rs"]
+mod fuzz_support;
 mod requests;
 #[path = "../rest_common/mod.rs"]
 mod rest_common;
@@ -20,14 +22,13 @@ mod rest_common;
 use std::collections::BTreeMap;
 
 use auth_support::{AuthRows, gotrue_shape_violation};
+use fuzz_support::{EARLY_CLOSE, Seen, cases};
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use reqwest::header::{HeaderMap, HeaderValue};
 
 use harness::Stack;
 use requests::{Key, KeyPlace, Request};
 use rest_common::postgrest_shape_violation;
-
-const DEFAULT_CASES: u32 = 64;
 
 /// Every message the gateway's own answers carry.
 const KONG_MESSAGES: &[&str] = &[
@@ -40,13 +41,6 @@ const KONG_MESSAGES: &[&str] = &[
     "Request timeout",
     "Bad request",
 ];
-
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(DEFAULT_CASES)
-}
 
 /// Why a gateway's own answer is not one of Kong's templates, if it is not.
 fn kong_shape_violation(headers: &HeaderMap, body: &[u8]) -> Option<String> {
@@ -79,15 +73,6 @@ struct Target {
     http: reqwest::Client,
     db: sqlx::PgPool,
 }
-
-struct Seen {
-    status: u16,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-/// The server answered (413...) and closed before reading the rest of a large body.
-const EARLY_CLOSE: &str = "early close";
 
 impl Target {
     fn key(&self, key: &Key) -> String {
@@ -156,25 +141,8 @@ impl Target {
             };
             builder = builder.body(body);
         }
-        let response = match builder.send().await {
-            Ok(response) => response,
-            Err(error) if error.is_builder() => return Err(format!("unsendable: {error}")),
-            Err(error) if format!("{error:?}").contains("BodyWrite") => {
-                return Err(EARLY_CLOSE.into());
-            }
-            Err(error) => return Err(format!("transport: {error:?}")),
-        };
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| format!("transport (body): {e:?}"))?;
-        Ok(Seen {
-            status,
-            headers,
-            body: body.to_vec(),
-        })
+        let request = builder.build().map_err(|e| format!("unsendable: {e}"))?;
+        fuzz_support::exchange(&self.http, request).await
     }
 
     async fn rows(&self) -> (AuthRows, i64) {
@@ -217,31 +185,18 @@ struct Tally {
 
 #[test]
 fn the_gateway_never_faults_always_answers_in_its_own_or_its_upstream_s_shape() {
-    // The strategies nest deeply: more stack than a test thread's 2 MiB.
-    let run = std::thread::Builder::new().stack_size(64 << 20).spawn(fuzz);
-    if let Err(panic) = run.unwrap().join() {
-        std::panic::resume_unwind(panic);
-    }
+    fuzz_support::on_a_big_stack(fuzz);
 }
 
 fn fuzz() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = fuzz_support::runtime();
     let stack = runtime.block_on(Stack::start()).expect("the stack starts");
     let db = runtime
         .block_on(sqlx::PgPool::connect(stack.db_url()))
         .expect("the superuser connects");
     let target = Target {
         stack,
-        // A fresh connection per request: a dropped response is then this request's.
-        http: reqwest::Client::builder()
-            .pool_max_idle_per_host(0)
-            .timeout(std::time::Duration::from_secs(30))
-            .build()
-            .unwrap(),
+        http: fuzz_support::fresh_connection_client(),
         db,
     };
     let tally = std::cell::RefCell::new(Tally::default());

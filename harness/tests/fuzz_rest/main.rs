@@ -11,6 +11,8 @@
 //! 64 cases in `cargo test`; `PROPTEST_CASES=2000` runs more. One report line says what the run
 //! reached: `cargo test -p harness --test fuzz_rest -- --nocapture`.
 
+#[path = "../fuzz_support/mod.rs"]
+mod fuzz_support;
 mod requests;
 #[path = "../rest_common/mod.rs"]
 mod rest_common;
@@ -18,14 +20,13 @@ mod values;
 
 use std::collections::BTreeMap;
 
+use fuzz_support::{EARLY_CLOSE, Seen, cases};
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use reqwest::header::HeaderValue;
 use serde_json::{Value, json};
 
 use requests::{Credential, Request};
 use rest_common::{Api, postgrest_shape_violation, sign};
-
-const DEFAULT_CASES: u32 = 64;
 
 /// The fixture's tables a request may write to.
 const TABLES: &[&str] = &[
@@ -35,23 +36,10 @@ const TABLES: &[&str] = &[
 /// The roles a request may act as.
 const API_ROLES: &[&str] = &["anon", "authenticated", "service_role"];
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(DEFAULT_CASES)
-}
-
 struct Target {
     api: Api,
     http: reqwest::Client,
     db: sqlx::PgPool,
-}
-
-struct Seen {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: Vec<u8>,
 }
 
 impl Target {
@@ -85,25 +73,8 @@ impl Target {
         if let Some(body) = &request.body {
             builder = builder.body(body.clone());
         }
-        let response = match builder.send().await {
-            Ok(response) => response,
-            Err(error) if error.is_builder() => return Err(format!("unsendable: {error}")),
-            Err(error) if format!("{error:?}").contains("BodyWrite") => {
-                return Err(EARLY_CLOSE.into());
-            }
-            Err(error) => return Err(format!("transport: {error:?}")),
-        };
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| format!("transport (body): {e:?}"))?;
-        Ok(Seen {
-            status,
-            headers,
-            body: body.to_vec(),
-        })
+        let request = builder.build().map_err(|e| format!("unsendable: {e}"))?;
+        fuzz_support::exchange(&self.http, request).await
     }
 
     /// Every fixture table's rows, digested: a refused request must leave each unchanged.
@@ -122,9 +93,6 @@ impl Target {
         digests
     }
 }
-
-/// The server answered (413...) and closed before reading the rest of a large body.
-const EARLY_CLOSE: &str = "early close";
 
 /// What a role-claim token must never get: a success that ran SQL (OPTIONS and the root
 /// answer from the schema cache alone), or an answer naming the role as the current user.
@@ -161,31 +129,18 @@ struct Tally {
 
 #[test]
 fn the_data_api_never_faults_always_answers_in_postgrest_s_shape_and_refusals_write_nothing() {
-    // The strategies nest deeply: more stack than a test thread's 2 MiB.
-    let run = std::thread::Builder::new().stack_size(64 << 20).spawn(fuzz);
-    if let Err(panic) = run.unwrap().join() {
-        std::panic::resume_unwind(panic);
-    }
+    fuzz_support::on_a_big_stack(fuzz);
 }
 
 fn fuzz() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = fuzz_support::runtime();
     let api = runtime.block_on(Api::start());
     let db = runtime
         .block_on(sqlx::PgPool::connect(api.stack.db_url()))
         .expect("the superuser connects");
     let target = Target {
         api,
-        // A fresh connection per request: a dropped response is then this request's.
-        http: reqwest::Client::builder()
-            .pool_max_idle_per_host(0)
-            .timeout(std::time::Duration::from_secs(30))
-            .build()
-            .unwrap(),
+        http: fuzz_support::fresh_connection_client(),
         db,
     };
     let tally = std::cell::RefCell::new(Tally::default());
