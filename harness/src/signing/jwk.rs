@@ -101,27 +101,7 @@ impl SigningJwk {
     /// A new key as `supabase gen signing-key --algorithm <alg>` makes it: a UUID kid, `use`
     /// sig, `key_ops` sign+verify, `ext` true; P-256, or RSA 2048 with its CRT values.
     pub fn generate(alg: KeyAlgorithm) -> Result<Self, SigningError> {
-        let kid = uuid::Uuid::new_v4().to_string();
-        let mut key = SigningJwk {
-            kty: String::new(),
-            kid: Some(kid),
-            use_: Some("sig".into()),
-            key_ops: vec!["sign".into(), "verify".into()],
-            alg: Some(alg.name().into()),
-            ext: Some(true),
-            n: None,
-            e: None,
-            d: None,
-            p: None,
-            q: None,
-            dp: None,
-            dq: None,
-            qi: None,
-            crv: None,
-            x: None,
-            y: None,
-            k: None,
-        };
+        let mut key = SigningJwk::new_signing("", alg.name());
         match alg {
             KeyAlgorithm::Es256 => {
                 use p256::elliptic_curve::Generate;
@@ -159,11 +139,20 @@ impl SigningJwk {
     /// rotation, so that an asymmetric standby key can be added and promoted beside it.
     pub fn imported_secret(secret: &str) -> Self {
         SigningJwk {
-            kty: "oct".into(),
+            k: Some(b64(secret.as_bytes())),
+            ..SigningJwk::new_signing("oct", "HS256")
+        }
+    }
+
+    /// A new signing key's header as the CLI writes it (a UUID kid, `use` sig, `key_ops`
+    /// sign+verify, `ext` true), with no key material yet.
+    fn new_signing(kty: &str, alg: &str) -> Self {
+        SigningJwk {
+            kty: kty.into(),
             kid: Some(uuid::Uuid::new_v4().to_string()),
             use_: Some("sig".into()),
             key_ops: vec!["sign".into(), "verify".into()],
-            alg: Some("HS256".into()),
+            alg: Some(alg.into()),
             ext: Some(true),
             n: None,
             e: None,
@@ -176,7 +165,7 @@ impl SigningJwk {
             crv: None,
             x: None,
             y: None,
-            k: Some(b64(secret.as_bytes())),
+            k: None,
         }
     }
 
