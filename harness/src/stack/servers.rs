@@ -38,6 +38,34 @@ pub(crate) struct NativeContext {
     pub timeout: Duration,
 }
 
+impl NativeContext {
+    /// The auth server again, with the current settings, logging where the first one did.
+    async fn start_auth(&self, port: Option<u16>) -> Result<HttpChild, StackError> {
+        let log = self.run_dir.join("auth.log");
+        auth_server::start(
+            &self.auth_program,
+            &self.auth_settings,
+            &log,
+            self.timeout,
+            port,
+        )
+        .await
+    }
+
+    /// The data API again, logging where the first one did.
+    async fn start_rest(&self, port: Option<u16>) -> Result<HttpChild, StackError> {
+        let log = self.run_dir.join("rest.log");
+        rest_server::start(
+            &self.rest_program,
+            &self.rest_settings,
+            &log,
+            self.timeout,
+            port,
+        )
+        .await
+    }
+}
+
 // One per stack, behind its lock: the variants' sizes do not matter.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
@@ -119,30 +147,10 @@ impl Servers {
             } => match dependency {
                 Dependency::Db => native_postgres_fault(postgres, context, action).await,
                 Dependency::Auth => {
-                    let log = context.run_dir.join("auth.log");
-                    let start = |port| {
-                        auth_server::start(
-                            &context.auth_program,
-                            &context.auth_settings,
-                            &log,
-                            context.timeout,
-                            port,
-                        )
-                    };
-                    native_http_fault(auth, action, start).await
+                    native_http_fault(auth, action, |port| context.start_auth(port)).await
                 }
                 Dependency::Rest => {
-                    let log = context.run_dir.join("rest.log");
-                    let start = |port| {
-                        rest_server::start(
-                            &context.rest_program,
-                            &context.rest_settings,
-                            &log,
-                            context.timeout,
-                            port,
-                        )
-                    };
-                    native_http_fault(rest, action, start).await
+                    native_http_fault(rest, action, |port| context.start_rest(port)).await
                 }
                 Dependency::Gateway => Err(IN_PROCESS.to_owned()),
             },
@@ -163,17 +171,10 @@ impl Servers {
         let result = match &mut *backend {
             Backend::Native { auth, context, .. } => {
                 context.auth_settings.keys_env = keys_env;
-                let log = context.run_dir.join("auth.log");
-                let start = |port| {
-                    auth_server::start(
-                        &context.auth_program,
-                        &context.auth_settings,
-                        &log,
-                        context.timeout,
-                        port,
-                    )
-                };
-                native_http_fault(auth, ProcessAction::Restart, start).await
+                native_http_fault(auth, ProcessAction::Restart, |port| {
+                    context.start_auth(port)
+                })
+                .await
             }
             Backend::Containers(containers) => containers.replace_auth(keys_env).await,
             Backend::Stopped => Err("the stack has stopped".to_owned()),
