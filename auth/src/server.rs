@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::PgConnectOptions;
 
 use crate::api::{self, AppState};
 use crate::config::Config;
@@ -18,18 +18,27 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let pool = PgPoolOptions::new()
-        .max_connections(10)
-        // GoTrue's database/sql dials on demand and fails the request at once when the database
-        // refuses; sqlx retries a refused connect until this timeout instead. Kept short, a dead
-        // database is a 500 "Database error querying schema" within a second, not a hang.
-        .acquire_timeout(Duration::from_secs(1))
-        // Nor does database/sql ping a pooled connection before use: a frozen database hangs
-        // the request (the caller's timeout ends it), it does not become a quick 500.
-        .test_before_acquire(false)
-        .connect(&config.database_url)
+    let options: PgConnectOptions = config
+        .database_url
+        .parse()
+        .context("GOTRUE_DB_DATABASE_URL is not a PostgreSQL URL")?;
+    // As GoTrue's database/sql: dialled on demand, a refusal failing the request at once (a
+    // 500 "Database error querying schema"), no ping before a pooled connection's use, so a
+    // frozen database hangs the request until the caller's timeout rather than a quick 500.
+    // The bounds keep a dead database from holding a request longer than a second.
+    let pool = pgpool::Pool::new(
+        options,
+        10,
+        pgpool::Timeouts {
+            wait: Some(Duration::from_secs(1)),
+            connect: Some(Duration::from_secs(1)),
+        },
+    );
+    // GoTrue refuses to start without its database.
+    pool.acquire()
         .await
-        .context("cannot connect to the database named by GOTRUE_DB_DATABASE_URL")?;
+        .context("cannot connect to the database named by GOTRUE_DB_DATABASE_URL")?
+        .release();
     let address = listener
         .local_addr()
         .context("listener has no local address")?;
@@ -43,7 +52,7 @@ pub async fn serve(
     serving::serve(listener, app, serving::Limits::go_net_http(), shutdown)
         .await
         .context("server error")?;
-    pool.close().await;
+    pool.close();
     tracing::info!("shut down");
     Ok(())
 }

@@ -22,9 +22,11 @@ fn app() -> axum::Router {
         ("GOTRUE_SITE_URL", "http://localhost:3000"),
     ])
     .unwrap();
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .connect_lazy(&config.database_url)
-        .unwrap();
+    let pool = pgpool::Pool::new(
+        config.database_url.parse().unwrap(),
+        1,
+        pgpool::Timeouts::default(),
+    );
     auth::api::router(auth::api::AppState {
         config: Arc::new(config),
         pool,

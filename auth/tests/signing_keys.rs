@@ -41,9 +41,11 @@ fn cli_config() -> auth::Config {
 }
 
 async fn send(config: auth::Config, req: Request<Body>) -> (StatusCode, HeaderMap, String) {
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .connect_lazy(&config.database_url)
-        .unwrap();
+    let pool = pgpool::Pool::new(
+        config.database_url.parse().unwrap(),
+        1,
+        pgpool::Timeouts::default(),
+    );
     let app = auth::api::router(auth::api::AppState {
         config: Arc::new(config),
         pool,

@@ -8,8 +8,8 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use sqlx::PgPool;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::Connection as _;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
 use uuid::Uuid;
 
 use crate::Config;
@@ -37,22 +37,21 @@ pub enum DbFailure {
 /// A pool of `authenticator` connections and the time any one insert may take.
 #[derive(Debug, Clone)]
 pub struct Database {
-    pool: PgPool,
+    pool: pgpool::Pool,
     timeout: Duration,
 }
 
 impl Database {
     /// Builds the pool lazily, so a service whose database is down still starts and answers 503.
     pub fn connect_lazy(config: &Config) -> Result<Self, sqlx::Error> {
-        let pool = PgPoolOptions::new()
-            .max_connections(config.max_connections)
-            // Longer than the insert's own budget, which covers acquiring too: with equal timers
-            // the two would race and the same outage would be reported two ways.
-            .acquire_timeout(config.db_timeout + Duration::from_millis(500))
-            // A ping per checkout is a round trip per insert; BEGIN finds a dead one instead
-            // (see `begin`).
-            .test_before_acquire(false)
-            .connect_lazy(&config.database_url)?;
+        let options: PgConnectOptions = config.database_url.parse()?;
+        // No timers of the pool's own: the insert's budget covers acquiring and connecting
+        // too, and two timers would race and report the same outage two ways.
+        let pool = pgpool::Pool::new(
+            options,
+            config.max_connections as usize,
+            pgpool::Timeouts::default(),
+        );
         Ok(Self {
             pool,
             timeout: config.db_timeout,
@@ -79,46 +78,77 @@ impl Database {
             Actor::User { claims } => ("authenticated", with_role(claims, "authenticated")),
             Actor::Anon => ("anon", String::new()),
         };
-        // statement_timeout backs up our own timeout on the server side; SET ROLE would not
-        // apply the role's own ALTER ROLE settings, so PostgREST sets it tx-locally too.
-        let statement_timeout = format!("{}ms", self.timeout.as_millis());
-        let mut tx = self.begin().await?;
+        let insert = Insert {
+            role,
+            claims: &claims,
+            // statement_timeout backs up our own timeout on the server side; SET ROLE would not
+            // apply the role's own ALTER ROLE settings, so PostgREST sets it tx-locally too.
+            statement_timeout: &format!("{}ms", self.timeout.as_millis()),
+            user_id,
+        };
+        // A pooled connection that died while idle (the database restarted, a proxy cut it,
+        // its backend was terminated) fails its BEGIN, on which nothing was done: it is closed
+        // and BEGIN tried on the next one, as many times as the pool holds connections and
+        // once more on a fresh one. That costs nothing on the way, unlike a ping per checkout.
+        // A database that is really gone fails the fresh connection too, within the budget.
+        let mut retries = self.pool.size();
+        loop {
+            let mut lease = self.pool.acquire().await?;
+            match insert.run_on(&mut lease).await {
+                Ok(id) => {
+                    // Committed and answered: nothing is in flight, so it goes back unpinged.
+                    // On an error it goes back as suspect instead, pinged before its next use.
+                    lease.release();
+                    return Ok(id);
+                }
+                // Not logged: the service's lines are in the snapshots, and this is routine.
+                Err(Failed::Begin(error)) if retries > 0 && !is_pool_error(&error) => {
+                    lease.discard();
+                    retries -= 1;
+                }
+                Err(Failed::Begin(error) | Failed::Statement(error)) => return Err(error),
+            }
+        }
+    }
+}
+
+/// The session row's transaction, as one request runs it.
+struct Insert<'a> {
+    role: &'a str,
+    claims: &'a str,
+    statement_timeout: &'a str,
+    user_id: Uuid,
+}
+
+/// Where a transaction failed: a failed BEGIN did nothing, so it may be tried elsewhere.
+enum Failed {
+    Begin(sqlx::Error),
+    Statement(sqlx::Error),
+}
+
+impl Insert<'_> {
+    async fn run_on(&self, connection: &mut PgConnection) -> Result<Uuid, Failed> {
+        let mut tx = connection.begin().await.map_err(Failed::Begin)?;
         sqlx::query(
             "select set_config('role', $1, true), \
                     set_config('request.jwt.claims', $2, true), \
                     set_config('statement_timeout', $3, true)",
         )
-        .bind(role)
-        .bind(claims)
-        .bind(statement_timeout)
+        .bind(self.role)
+        .bind(self.claims)
+        .bind(self.statement_timeout)
         .execute(&mut *tx)
-        .await?;
+        .await
+        .map_err(Failed::Statement)?;
         let id: Uuid = sqlx::query_scalar(
             "insert into public.sessions (user_id, turn_count) values ($1, 0) returning id",
         )
-        .bind(user_id)
+        .bind(self.user_id)
         .fetch_one(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        .await
+        .map_err(Failed::Statement)?;
+        tx.commit().await.map_err(Failed::Statement)?;
         Ok(id)
-    }
-
-    /// A transaction on a live connection. A pooled connection that died while idle (the
-    /// database restarted, a proxy cut it, its backend was terminated) fails its BEGIN, on
-    /// which nothing was done: it is dropped and BEGIN tried on the next one, as many times as
-    /// the pool holds connections and once more on a fresh one, which is what sqlx's ping on
-    /// checkout found out for the price of a round trip on every insert. A database that is
-    /// really gone fails the fresh connection too, within the insert's timeout, as before.
-    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
-        let mut retries = self.pool.size();
-        loop {
-            match self.pool.begin().await {
-                // Not logged: sqlx's ping logged nothing of ours either, and the service's lines
-                // are in the snapshots.
-                Err(error) if retries > 0 && !is_pool_error(&error) => retries -= 1,
-                result => return result,
-            }
-        }
     }
 }
 

@@ -21,6 +21,7 @@ use super::{ban, input};
 use crate::db::{audit, identities, sessions, users};
 use crate::error::ApiError;
 use crate::password;
+use sqlx::Connection as _;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -41,6 +42,7 @@ pub struct AdminUserParams {
 async fn user_body(state: &AppState, user: users::User) -> Result<Json<UserBody>, ApiError> {
     let mut conn = state.pool.acquire().await?;
     let ids = identities::for_user(&mut conn, user.id).await?;
+    conn.release();
     Ok(Json(UserBody::new(user, ids)))
 }
 
@@ -83,7 +85,8 @@ pub async fn create_user(
     };
     let banned_until = ban::until(params.ban_duration.as_deref(), now)?.flatten();
 
-    let mut tx = state.pool.begin().await?;
+    let mut conn = state.pool.acquire().await?;
+    let mut tx = conn.begin().await?;
     if users::email_taken(&mut tx, &email, None).await? {
         return Err(ApiError::EmailExists);
     }
@@ -126,6 +129,7 @@ pub async fn create_user(
     identities::create_email(&mut tx, user.id, &email, params.email_confirm, now).await?;
     audit::record(&mut tx, &user, "user_signedup", "team", now).await?;
     tx.commit().await?;
+    conn.release();
     user_body(&state, user).await
 }
 
@@ -177,7 +181,7 @@ pub async fn list_users(
         (Vec::new(), 0)
     } else {
         let mut conn = state.pool.acquire().await?;
-        users::page(
+        let found = users::page(
             &mut conn,
             &aud,
             filter,
@@ -185,7 +189,9 @@ pub async fn list_users(
             page.limit,
             page.offset,
         )
-        .await?
+        .await?;
+        conn.release();
+        found
     };
     let mut bodies = Vec::with_capacity(rows.len());
     let mut conn = state.pool.acquire().await?;
@@ -193,6 +199,7 @@ pub async fn list_users(
         let ids = identities::for_user(&mut conn, user.id).await?;
         bodies.push(UserBody::new(user, ids));
     }
+    conn.release();
     let total = u64::try_from(total).unwrap_or_default();
     let mut headers = HeaderMap::new();
     headers.insert("x-total-count", HeaderValue::from(total));
@@ -205,9 +212,9 @@ pub async fn list_users(
 /// The user behind an /admin/users/{id} path, or GoTrue's 404.
 pub async fn load(state: &AppState, id: Uuid) -> Result<users::User, ApiError> {
     let mut conn = state.pool.acquire().await?;
-    users::find_by_id(&mut conn, id)
-        .await?
-        .ok_or(ApiError::AdminUserNotFound)
+    let user = users::find_by_id(&mut conn, id).await?;
+    conn.release();
+    user.ok_or(ApiError::AdminUserNotFound)
 }
 
 pub async fn get_user(
@@ -236,7 +243,8 @@ pub async fn update_user(
         .transpose()?;
     let banned_until = ban::until(params.ban_duration.as_deref(), now)?;
     check_stored_fields(&params, "")?;
-    let mut tx = state.pool.begin().await?;
+    let mut conn = state.pool.acquire().await?;
+    let mut tx = conn.begin().await?;
 
     if let Some(email) = email {
         if users::email_taken(&mut tx, &email, Some(user.id)).await? {
@@ -271,6 +279,7 @@ pub async fn update_user(
     let user = users::save(&mut tx, &user, now).await?;
     audit::record(&mut tx, &user, "user_modified", "user", now).await?;
     tx.commit().await?;
+    conn.release();
     user_body(&state, user).await
 }
 
@@ -288,7 +297,8 @@ pub async fn delete_user(
 ) -> Result<Json<Value>, ApiError> {
     let mut user = load(&state, id).await?;
     let now = Utc::now();
-    let mut tx = state.pool.begin().await?;
+    let mut conn = state.pool.acquire().await?;
+    let mut tx = conn.begin().await?;
     audit::record(&mut tx, &user, "user_deleted", "team", now).await?;
     if params.should_soft_delete {
         // Keep the row for references but end every way back in.
@@ -302,5 +312,6 @@ pub async fn delete_user(
         users::delete(&mut tx, user.id).await?;
     }
     tx.commit().await?;
+    conn.release();
     Ok(Json(json!({})))
 }

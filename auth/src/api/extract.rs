@@ -9,8 +9,7 @@ use std::collections::HashMap;
 
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
-use sqlx::Postgres;
-use sqlx::pool::PoolConnection;
+use pgpool::Lease;
 use uuid::Uuid;
 
 use super::AppState;
@@ -40,11 +39,8 @@ pub struct CurrentUser {
 impl CurrentUser {
     /// GoTrue's checks, the user and session looked up on a connection taken once the token
     /// itself passed; it is returned with the caller, so a handler that queries on needs no
-    /// second checkout (each return to sqlx's pool costs a round trip, its ping).
-    pub async fn load(
-        parts: &Parts,
-        state: &AppState,
-    ) -> Result<(Self, PoolConnection<Postgres>), ApiError> {
+    /// second checkout.
+    pub async fn load(parts: &Parts, state: &AppState) -> Result<(Self, Lease), ApiError> {
         let claims = verified_claims(parts, state)?;
         let sub = claims
             .sub
@@ -90,7 +86,9 @@ impl FromRequestParts<AppState> for CurrentUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         // The connection goes back now: the handler may begin a transaction of its own.
-        Ok(CurrentUser::load(parts, state).await?.0)
+        let (current, conn) = CurrentUser::load(parts, state).await?;
+        conn.release();
+        Ok(current)
     }
 }
 

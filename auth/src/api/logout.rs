@@ -9,6 +9,7 @@ use super::extract::CurrentUser;
 use super::query::GoQuery;
 use crate::db::{audit, sessions};
 use crate::error::ApiError;
+use sqlx::Connection as _;
 
 /// `?scope=global|local|others`, the first of repeated values, as GoTrue reads it. A token
 /// without a session (a nil `session_id`) ends every session of its user whatever the scope,
@@ -25,7 +26,8 @@ pub async fn logout(
             super::go_quote::strconv(scope)
         )));
     }
-    let mut tx = state.pool.begin().await?;
+    let mut conn = state.pool.acquire().await?;
+    let mut tx = conn.begin().await?;
     let user_id = current.user.id;
     audit::record(&mut tx, &current.user, "logout", "account", Utc::now()).await?;
     match (scope, current.session.as_ref().map(|s| s.id)) {
@@ -34,5 +36,6 @@ pub async fn logout(
         _ => sessions::delete_all(&mut tx, user_id).await?,
     }
     tx.commit().await?;
+    conn.release();
     Ok(StatusCode::NO_CONTENT)
 }

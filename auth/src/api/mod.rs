@@ -28,7 +28,6 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, any, get, post};
-use sqlx::PgPool;
 
 use crate::config::Config;
 use crate::error::{self, ApiError};
@@ -38,7 +37,7 @@ use extract::{Admin, CurrentUser, UserId};
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
-    pub pool: PgPool,
+    pub pool: pgpool::Pool,
 }
 
 /// GoTrue's cap on request bodies.

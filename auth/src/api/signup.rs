@@ -21,6 +21,7 @@ use super::responses::UserBody;
 use crate::db::{audit, identities, users};
 use crate::error::ApiError;
 use crate::{password, tokens};
+use sqlx::Connection as _;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -81,7 +82,8 @@ pub async fn signup(
     input::short_text("aud", &aud)?;
     let data = Value::Object(data);
 
-    let mut tx = state.pool.begin().await?;
+    let mut conn = state.pool.acquire().await?;
+    let mut tx = conn.begin().await?;
     if let Some(mut existing) = users::find_by_email(&mut tx, &email, &aud).await? {
         if existing.email_confirmed() {
             if config.mailer_autoconfirm {
@@ -103,6 +105,7 @@ pub async fn signup(
         let user = users::save(&mut tx, &existing, now).await?;
         let ids = identities::for_user(&mut tx, user.id).await?;
         tx.commit().await?;
+        conn.release();
         return Ok(Json(UserBody::new(user, ids)).into_response());
     }
 
@@ -142,6 +145,7 @@ pub async fn signup(
     if !confirmed {
         let ids = identities::for_user(&mut tx, user.id).await?;
         tx.commit().await?;
+        conn.release();
         return Ok(Json(UserBody::new(user, ids)).into_response());
     }
     let mut user = user;
@@ -150,6 +154,7 @@ pub async fn signup(
     audit::record(&mut tx, &user, "login", "account", now).await?;
     let issued = tokens::start_session(&mut tx, config, user, "password", now).await?;
     tx.commit().await?;
+    conn.release();
     Ok(issued.into_response())
 }
 
@@ -159,7 +164,8 @@ async fn signup_anonymously(
     data: Value,
     now: DateTime<Utc>,
 ) -> Result<Response, ApiError> {
-    let mut tx = state.pool.begin().await?;
+    let mut conn = state.pool.acquire().await?;
+    let mut tx = conn.begin().await?;
     let user = users::insert(
         &mut tx,
         &users::NewUser {
@@ -185,6 +191,7 @@ async fn signup_anonymously(
     audit::record(&mut tx, &user, "user_signedup", "team", now).await?;
     let issued = tokens::start_session(&mut tx, &state.config, user, "anonymous", now).await?;
     tx.commit().await?;
+    conn.release();
     Ok(issued.into_response())
 }
 

@@ -19,6 +19,7 @@ use super::query::GoQuery;
 use crate::db::{audit, users};
 use crate::error::ApiError;
 use crate::{password, refresh, tokens};
+use sqlx::Connection as _;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -114,7 +115,8 @@ async fn password_grant(
     }
 
     let now = Utc::now();
-    let mut tx = state.pool.begin().await?;
+    let mut conn = state.pool.acquire().await?;
+    let mut tx = conn.begin().await?;
     let mut user = users::find_by_email(&mut tx, &params.email, &aud)
         .await?
         .ok_or(ApiError::InvalidCredentials)?;
@@ -133,6 +135,7 @@ async fn password_grant(
     audit::record(&mut tx, &user, "login", "account", now).await?;
     let mut issued = tokens::start_session(&mut tx, config, user, "password", now).await?;
     tx.commit().await?;
+    conn.release();
     // A typed nil in GoTrue: present, and null.
     issued.body.weak_password = Some(serde_json::Value::Null);
     Ok(issued.into_response())
@@ -140,7 +143,8 @@ async fn password_grant(
 
 async fn refresh_grant(state: AppState, params: TokenParams) -> Result<Response, ApiError> {
     let now = Utc::now();
-    let mut tx = state.pool.begin().await?;
+    let mut conn = state.pool.acquire().await?;
+    let mut tx = conn.begin().await?;
     match refresh::exchange(&mut tx, &state.config, &params.refresh_token, now).await {
         Ok(exchanged) => {
             audit::record(&mut tx, &exchanged.user, "token_refreshed", "token", now).await?;
@@ -154,11 +158,13 @@ async fn refresh_grant(state: AppState, params: TokenParams) -> Result<Response,
             )
             .await?;
             tx.commit().await?;
+            conn.release();
             Ok(issued.into_response())
         }
         Err(ApiError::RefreshTokenAlreadyUsed) => {
             // Keep the family revocation that came with the refusal.
             tx.commit().await?;
+            conn.release();
             Err(ApiError::RefreshTokenAlreadyUsed)
         }
         Err(e) => Err(e),

@@ -16,6 +16,7 @@ use super::signup::merge;
 use crate::db::{audit, identities, sessions, users};
 use crate::error::ApiError;
 use crate::password;
+use sqlx::Connection as _;
 
 /// What `GET /user` asks the database for a token naming a session, in order, each on its own
 /// outside any transaction: the user, the session, the user's identities. A benchmark replays
@@ -40,6 +41,7 @@ pub async fn get_user(
         return Err(ApiError::AudienceMismatch);
     }
     let ids = identities::for_user(&mut conn, current.user.id).await?;
+    conn.release();
     Ok(Json(UserBody::new(current.user, ids)))
 }
 
@@ -82,7 +84,8 @@ pub async fn update_user(
     if let Some(app) = &params.app_metadata {
         input::metadata("app_metadata", app)?;
     }
-    let mut tx = state.pool.begin().await?;
+    let mut conn = state.pool.acquire().await?;
+    let mut tx = conn.begin().await?;
 
     if let Some(new_password) = params.password.as_deref().filter(|p| !p.is_empty()) {
         password::check_strength(new_password, config.password_min_length)?;
@@ -119,5 +122,6 @@ pub async fn update_user(
     audit::record(&mut tx, &user, "user_modified", "user", now).await?;
     let ids = identities::for_user(&mut tx, user.id).await?;
     tx.commit().await?;
+    conn.release();
     Ok(Json(UserBody::new(user, ids)))
 }
