@@ -11,8 +11,19 @@ fn bench(args: &[&str]) -> String {
 }
 
 fn bench_with_env(args: &[&str], env: &[(&str, &str)]) -> String {
+    let output = run_bench(args, env);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+fn run_bench(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_harness"))
+    Command::new(env!("CARGO_BIN_EXE_harness"))
         .arg("bench")
         .args(["--runs", "1", "--duration", "1s", "--skip-cold"])
         // One contract scenario and one fault scenario keep the suite short (the fault
@@ -25,14 +36,7 @@ fn bench_with_env(args: &[&str], env: &[(&str, &str)]) -> String {
         .envs(env.iter().copied())
         .current_dir(root)
         .output()
-        .expect("run harness bench");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
+        .expect("run harness bench")
 }
 
 fn assert_line(stdout: &str, pattern: &str) {
@@ -40,6 +44,24 @@ fn assert_line(stdout: &str, pattern: &str) {
     assert!(
         stdout.lines().any(|line| regex.is_match(line)),
         "no line matches {pattern}:\n{stdout}"
+    );
+}
+
+#[test]
+fn a_scenario_failing_during_the_bench_is_named_with_its_first_failure() {
+    let output = run_bench(
+        &[
+            "--clients",
+            "1",
+            "harness/tests/fixtures/bench/wrong-expectation.toml",
+        ],
+        &[],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_line(&stdout, r"^3 scenarios \(1 failed\)");
+    assert_line(
+        &stdout,
+        r#"^  failed: wrong-expectation: step 1 "a success expected to be a 418": status: expected 418, got 200$"#,
     );
 }
 

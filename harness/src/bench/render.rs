@@ -142,6 +142,9 @@ pub fn render(report: &BenchReport) -> String {
         num(s.per_step_mean_ms),
         target_for(report, "all scenarios"),
     );
+    for failure in &s.failures {
+        let _ = writeln!(out, "  failed: {failure}");
+    }
     let _ = writeln!(
         out,
         "  scenarios' own times added up: {} ms ({}× the wall time)",

@@ -57,6 +57,9 @@ pub struct Suite {
     pub scenarios: usize,
     pub steps: usize,
     pub failed_scenarios: usize,
+    /// Each failed scenario and its first failure, so a failure during a bench is not a
+    /// mystery: `fault-auth-process: step 6 "...": status: expected 503, got 200`.
+    pub failures: Vec<String>,
     /// Scenarios replayed at once (`harness run --jobs`).
     pub jobs: usize,
     pub wall_ms: f64,

@@ -80,6 +80,14 @@ pub(super) async fn replay(
         scenarios: scenarios.len(),
         steps,
         failed_scenarios: reports.iter().filter(|report| !report.passed()).count(),
+        failures: reports
+            .iter()
+            .filter(|report| !report.passed())
+            .map(|report| {
+                let first = report.failures().into_iter().next().unwrap_or_default();
+                format!("{}: {first}", report.name)
+            })
+            .collect(),
         jobs: options.jobs,
         wall_ms,
         scenario_sum_ms: reports
