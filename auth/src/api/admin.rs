@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use sqlx::Connection as _;
 use uuid::Uuid;
 
 use super::AppState;
@@ -21,7 +22,6 @@ use super::{ban, input};
 use crate::db::{audit, identities, sessions, users};
 use crate::error::ApiError;
 use crate::password;
-use sqlx::Connection as _;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]

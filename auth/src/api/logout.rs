@@ -3,13 +3,13 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
+use sqlx::Connection as _;
 
 use super::AppState;
 use super::extract::CurrentUser;
 use super::query::GoQuery;
 use crate::db::{audit, sessions};
 use crate::error::ApiError;
-use sqlx::Connection as _;
 
 /// `?scope=global|local|others`, the first of repeated values, as GoTrue reads it. A token
 /// without a session (a nil `session_id`) ends every session of its user whatever the scope,

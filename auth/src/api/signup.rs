@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use sqlx::Connection as _;
 use uuid::Uuid;
 
 use super::AppState;
@@ -21,7 +22,6 @@ use super::responses::UserBody;
 use crate::db::{audit, identities, users};
 use crate::error::ApiError;
 use crate::{password, tokens};
-use sqlx::Connection as _;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]

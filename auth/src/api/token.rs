@@ -11,6 +11,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde::Deserialize;
+use sqlx::Connection as _;
 
 use super::AppState;
 use super::body;
@@ -19,7 +20,6 @@ use super::query::GoQuery;
 use crate::db::{audit, users};
 use crate::error::ApiError;
 use crate::{password, refresh, tokens};
-use sqlx::Connection as _;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]

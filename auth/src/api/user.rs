@@ -6,6 +6,7 @@ use axum::http::request::Parts;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use sqlx::Connection as _;
 
 use super::AppState;
 use super::body::JsonBody;
@@ -16,7 +17,6 @@ use super::signup::merge;
 use crate::db::{audit, identities, sessions, users};
 use crate::error::ApiError;
 use crate::password;
-use sqlx::Connection as _;
 
 /// What `GET /user` asks the database for a token naming a session, in order, each on its own
 /// outside any transaction: the user, the session, the user's identities. A benchmark replays
