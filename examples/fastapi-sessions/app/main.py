@@ -72,6 +72,10 @@ def unavailable(what: str) -> JSONResponse:
     )
 
 
+def is_outage(sqlstate: str) -> bool:
+    return len(sqlstate) == 5 and sqlstate[:2] in ("08", "53", "57")
+
+
 @app.get("/health")
 def health() -> dict:
     return {"ok": True}
@@ -113,8 +117,11 @@ def create_session(request: Request):
         return unavailable("The database")
     except APIError as error:
         # PostgREST names every error it makes (PGRST000-003: the database is unreachable);
-        # an error with no code was made by the gateway in front of it (upstream down).
-        if error.code is None or error.code.startswith("PGRST00"):
+        # an error with no code was made by the gateway in front of it (upstream down). The
+        # rest are PostgreSQL's SQLSTATEs, and classes 08 (connection), 53 (resources) and 57
+        # (operator intervention: a restart's 57P01 ends the request's backend) are outages
+        # too, which PostgREST answers with 503.
+        if error.code is None or error.code.startswith("PGRST00") or is_outage(error.code):
             log.error("the data API could not answer: %s", error.message)
             return unavailable("The database")
         log.error("the insert was refused: %s (%s)", error.message, error.code)
