@@ -11,6 +11,8 @@
 //! The budget is small in `cargo test` (64 cases each); `PROPTEST_CASES=5000` runs more. A failure
 //! is shrunk by proptest and printed as the minimal request.
 
+mod fuzz_support;
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -18,9 +20,9 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use reqwest::header::{HeaderName, HeaderValue};
 
+use fuzz_support::{EARLY_CLOSE, cases};
 use harness::Stack;
 
-const DEFAULT_CASES: u32 = 64;
 const ROUTE: &str = "/api/session/create";
 const COOKIE_NAME: &str = "sb-127-auth-token";
 
@@ -60,13 +62,6 @@ struct Tally {
     early_closes: AtomicUsize,
     /// Statuses seen, so the report shows the run reached more than one code path.
     statuses: std::sync::Mutex<std::collections::BTreeMap<u16, usize>>,
-}
-
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(DEFAULT_CASES)
 }
 
 fn config() -> Config {
@@ -318,36 +313,18 @@ impl Target {
                 .header(reqwest::header::CONTENT_TYPE, content_type.as_str())
                 .body(bytes.clone());
         }
-        let response = match builder.send().await {
-            Ok(response) => response,
-            Err(error) if closed_while_writing_the_body(&error) => return Err(EARLY_CLOSE.into()),
-            Err(error) => return Err(format!("transport: {error:?}")),
-        };
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| format!("transport (body): {e:?}"))?;
+        let request = builder.build().map_err(|e| format!("transport: {e:?}"))?;
+        let answer = fuzz_support::exchange(&self.http, request).await?;
         let shape_violation = (400..500)
-            .contains(&status)
-            .then(|| reference_shape_violation(&headers, &body))
+            .contains(&answer.status)
+            .then(|| reference_shape_violation(&answer.headers, &answer.body))
             .flatten();
         Ok(Seen {
-            status,
+            status: answer.status,
             valid,
             shape_violation,
         })
     }
-}
-
-const EARLY_CLOSE: &str = "early close";
-
-/// The server answered (413, 405, 401...) and closed before reading an unwanted body: the client
-/// sees a broken pipe on the body, not a crash. A handler panic shows as a dropped response.
-fn closed_while_writing_the_body(error: &reqwest::Error) -> bool {
-    // hyper is not a direct dependency; its error kind shows in the debug form of the chain.
-    format!("{error:?}").contains("BodyWrite")
 }
 
 async fn signed_in_token(stack: &Stack) -> String {
@@ -371,19 +348,10 @@ async fn signed_in_token(stack: &Stack) -> String {
 
 #[test]
 fn the_reference_never_faults_and_never_admits_without_the_valid_token() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = fuzz_support::runtime();
     let stack = runtime.block_on(Stack::start()).expect("the stack starts");
     let target = Target {
-        // A fresh connection per request: a dropped response is then this request's, never a
-        // keep-alive race on a connection the server closed after an earlier early answer.
-        http: reqwest::Client::builder()
-            .pool_max_idle_per_host(0)
-            .build()
-            .unwrap(),
+        http: fuzz_support::fresh_connection_client(),
         base: stack.stages().url(service::Stage::Reference).to_owned(),
         valid_token: runtime.block_on(signed_in_token(&stack)),
     };

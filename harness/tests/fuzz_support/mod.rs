@@ -1,12 +1,13 @@
 //! Shared by the proptests that send generated requests to one server over real HTTP
-//! (fuzz_auth, fuzz_gateway, fuzz_rest): the case count, the runtime and the client they use,
-//! and one exchange as the properties see it.
+//! (fuzz against the reference stage, fuzz_auth, fuzz_gateway, fuzz_rest): the case count, the
+//! runtime and the client they use, and one exchange as the properties see it.
 
 #![allow(dead_code)] // each test binary uses its own subset
 
 const DEFAULT_CASES: u32 = 64;
 
-/// The server answered (413, 401...) and closed before reading the rest of a large body.
+/// The server answered (413, 405, 401...) and closed before reading the rest of a large body:
+/// the client sees a broken pipe on the body, not a crash.
 pub const EARLY_CLOSE: &str = "early close";
 
 /// 64 in `cargo test`; `PROPTEST_CASES` raises it.
@@ -55,6 +56,7 @@ pub struct Seen {
 pub async fn exchange(http: &reqwest::Client, request: reqwest::Request) -> Result<Seen, String> {
     let response = match http.execute(request).await {
         Ok(response) => response,
+        // hyper is not a direct dependency; its error kind shows in the debug form.
         Err(error) if format!("{error:?}").contains("BodyWrite") => {
             return Err(EARLY_CLOSE.into());
         }
