@@ -61,6 +61,14 @@ pub(super) async fn replay(
         stack.stop().await?;
     }
     let reports = reports.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let failures: Vec<String> = reports
+        .iter()
+        .filter(|report| !report.passed())
+        .map(|report| {
+            let first = report.failures().into_iter().next().unwrap_or_default();
+            format!("{}: {first}", report.name)
+        })
+        .collect();
 
     let steps: usize = reports.iter().map(|report| report.steps.len()).sum();
     let fault_wall: Duration = scenarios
@@ -79,15 +87,8 @@ pub(super) async fn replay(
     Ok(Suite {
         scenarios: scenarios.len(),
         steps,
-        failed_scenarios: reports.iter().filter(|report| !report.passed()).count(),
-        failures: reports
-            .iter()
-            .filter(|report| !report.passed())
-            .map(|report| {
-                let first = report.failures().into_iter().next().unwrap_or_default();
-                format!("{}: {first}", report.name)
-            })
-            .collect(),
+        failed_scenarios: failures.len(),
+        failures,
         jobs: options.jobs,
         wall_ms,
         scenario_sum_ms: reports
